@@ -1,0 +1,53 @@
+"""Fixtures shared by the whole suite. Hardware fakes come from the libraries
+themselves; here only what every test needs: a config, the time, SDL offscreen."""
+import datetime as dt
+import os
+from zoneinfo import ZoneInfo
+
+import pytest
+
+# Before any pygame import anywhere: draw offscreen, play no sound.
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
+
+from kiosk.config import load_text  # noqa: E402
+from kiosk.model import Now  # noqa: E402
+
+ALMATY = ZoneInfo("Asia/Almaty")
+# A Wednesday evening; weekend rules do not apply unless a test moves it.
+WEDNESDAY = dt.datetime(2026, 11, 18, 19, 30, tzinfo=ALMATY)
+
+# Valid IINs (check digits computed per DESIGN.md).
+GREEN_IIN = "871008401427"
+SECOND_PASS_IIN = "061211600012"
+
+
+def make_config(extra: str = "", **sections):
+    text = '[status]\nbase_url = "http://127.0.0.1:9"\n' + extra
+    return load_text(text)
+
+
+@pytest.fixture
+def cfg():
+    return make_config()
+
+
+class Clock:
+    """A hand-driven clock for the pure core."""
+
+    def __init__(self, wall=WEDNESDAY, mono=1000.0, synced=True):
+        self.wall, self.mono, self.synced = wall, mono, synced
+
+    def __call__(self) -> Now:
+        return Now(self.mono, self.wall, self.synced)
+
+    def advance(self, seconds: float) -> Now:
+        self.mono += seconds
+        self.wall += dt.timedelta(seconds=seconds)
+        return self()
+
+
+@pytest.fixture
+def clock():
+    return Clock()
