@@ -1,0 +1,55 @@
+"""Group mode: the next N visitors are one party, admitted only if every
+member is admitted under the venue's rules, refused together otherwise.
+
+Members are decided one by one as they scan; nothing opens and nothing is
+journalled until the party is complete or a member is refused, so a party
+never half-enters. Each member still gets a journal row of its own, tied
+together by the group id in ``extra``.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from .policy import Verdict
+
+
+@dataclass
+class Member:
+    identity: object
+    colour: str
+    verdict: Verdict
+    started: float
+    cached: bool
+
+
+@dataclass
+class Group:
+    size: int
+    staff_id: str
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    members: list = field(default_factory=list)
+
+    @property
+    def left(self) -> int:
+        return self.size - len(self.members)
+
+    def add(self, identity, colour: str, verdict: Verdict, started: float, cached: bool) -> None:
+        self.members.append(Member(identity, colour, verdict, started, cached))
+
+    @property
+    def is_admitted(self) -> bool:
+        return not self.left and all(m.verdict.decision == "admit" for m in self.members)
+
+    def close(self, kiosk, now) -> tuple[str, list]:
+        """The party's verdict and one journal decision per member."""
+        final = "admit" if self.is_admitted else "deny"
+        decisions = []
+        for member in self.members:
+            reason = f"group-{member.verdict.reason}" if final == "admit" else \
+                f"group-refused-{member.verdict.reason}"
+            decisions.append(kiosk.record(
+                member.identity, member.colour, Verdict(final, reason), now, member.started,
+                cached=member.cached, staff_id=self.staff_id,
+                extra={"group": self.id, "group_size": self.size}))
+        return final, decisions
