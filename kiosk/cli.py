@@ -1,0 +1,147 @@
+"""``ashyq-kiosk``: the one command technicians, staff trainers and tests use.
+
+Every subcommand turns our own errors into a short message on stderr and an
+exit code (2 for bad input or configuration, 1 for a failure at run time);
+a traceback means a bug.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Optional
+
+from .errors import ConfigError, DocumentError, KioskError
+
+DEFAULT_CONFIG = "/etc/ashyq-kiosk/kiosk.toml"
+
+
+def _parse(args) -> int:
+    from .documents import parse
+    payload = args.payload.encode("utf-8", "surrogateescape")
+    if args.payload == "-":
+        payload = sys.stdin.buffer.read()
+    try:
+        identity = parse(payload)
+    except DocumentError as exc:
+        print(f"refused ({exc.reason}): {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(identity.as_json(), ensure_ascii=False))
+    return 0
+
+
+def _check_config(args) -> int:
+    from .config import load, load_secrets
+    cfg = load(args.file)
+    load_secrets(cfg.kiosk.secrets_file, require_private=True)
+    print(f"{args.file}: ok")
+    return 0
+
+
+def _run(args) -> int:
+    from .notify import setup_logging
+    from .config import load
+    setup_logging(load(args.config).kiosk.log_level)
+    from .wiring import run
+    return run(args.config)
+
+
+def _demo(args) -> int:
+    from .demo import main
+    return main(headless=args.headless, screenshots=args.screenshots, scans=args.scan)
+
+
+def _doctor(args) -> int:
+    from .doctor import doctor
+    return doctor(args.config)
+
+
+def _sync(args) -> int:
+    from .config import load, load_secrets
+    from .sync import main_sync
+    cfg = load(args.config)
+    return main_sync(cfg, load_secrets(cfg.kiosk.secrets_file), status_only=args.status)
+
+
+def _safe_state(args) -> int:
+    from .config import load
+    from .safe_state import safe_state
+    return safe_state(load(args.config))
+
+
+def _hash_pin(args) -> int:
+    import getpass
+    from .staff import hash_pin
+    pin = args.pin or getpass.getpass("PIN: ")
+    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+        print("a PIN is 4 to 8 digits", file=sys.stderr)
+        return 2
+    print(hash_pin(pin))
+    return 0
+
+
+def _passthrough(module: str):
+    def run(args) -> int:
+        main = __import__(f"kiosk.{module}", fromlist=["main"]).main
+        return main(args.rest)
+    return run
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="ashyq-kiosk", description=__doc__.splitlines()[0])
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, handler, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("run", _run, "run the kiosk daemon (what systemd starts)")
+    p.add_argument("--config", default=DEFAULT_CONFIG)
+    p = command("demo", _demo, "everything on embedded defaults, no hardware, no network")
+    p.add_argument("--headless", action="store_true", help="play scripted scans offscreen and exit")
+    p.add_argument("--screenshots", default="", help="folder for screenshots (headless)")
+    p.add_argument("--scan", action="append", default=None,
+                   help="a payload to scan (headless; repeatable; default: one of each demo person)")
+    p = command("parse", _parse, "print the identity in a scanned payload as JSON")
+    p.add_argument("payload", help="the payload text, or - to read bytes from stdin")
+    p = command("check-config", _check_config, "validate a configuration file, every error at once")
+    p.add_argument("file")
+    p = command("doctor", _doctor, "check config, devices, service, clock and journal")
+    p.add_argument("--config", default=DEFAULT_CONFIG)
+    p = command("sync", _sync, "upload the journal to the collector once")
+    p.add_argument("--config", default=DEFAULT_CONFIG)
+    p.add_argument("--status", action="store_true", help="only show the backlog")
+    p = command("safe-state", _safe_state, "drive the relay and lights off (systemd ExecStopPost)")
+    p.add_argument("--config", default=DEFAULT_CONFIG)
+    p = command("hash-pin", _hash_pin, "print a staff PIN hash for the secrets file")
+    p.add_argument("--pin", default="", help="the PIN (prompted when absent)")
+    for name, module, text in (("status-server", "status_server", "the reference status service"),
+                               ("collector", "collector", "the reference journal collector")):
+        p = command(name, _passthrough(module), text)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+    return top
+
+
+def main(argv: Optional[list] = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except DocumentError as exc:
+        print(f"refused ({exc.reason}): {exc}", file=sys.stderr)
+        return 2
+    except KioskError as exc:
+        print(f"ashyq-kiosk {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The lookup worker: asks the status service off the main thread and posts
+the answer back as a :class:`~kiosk.model.LookupDone` event.
+
+It is the only place that knows about the offline cache: a successful answer
+is remembered (keyed hash -> colour), and when the venue's rule is
+``admit-if-cached`` a failed lookup is answered from the cache if a fresh
+enough colour is there, marked ``cached`` so the screen and journal say so.
+It also tells the machine when the service goes down or comes back, for the
+idle screen's banner.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Callable, Optional
+
+from .errors import LookupFailed
+from .model import Failure, Lookup, LookupDone, ServiceHealth, Status
+
+log = logging.getLogger("ashyq.lookup")
+
+# Causes that say "we could not reach the service", as opposed to an answer
+# we did not like; only these raise the offline banner.
+OFFLINE_CAUSES = {"timeout", "refused", "network", "tls"}
+
+
+class LookupWorker:
+    def __init__(self, status, post: Callable, *, cache=None,
+                 person_hash: Optional[Callable[[str], str]] = None, use_cache: bool = False):
+        self.status = status
+        self.post = post
+        self.cache = cache
+        self.person_hash = person_hash
+        self.use_cache = use_cache and cache is not None and person_hash is not None
+        self.requests: queue.Queue = queue.Queue()
+        self.online = True
+        self._thread: Optional[threading.Thread] = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._work, name="lookup", daemon=True)
+        self._thread.start()
+
+    def submit(self, lookup: Lookup) -> None:
+        self.requests.put(lookup)
+
+    def close(self) -> None:
+        self.requests.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        close = getattr(self.status, "close", None)
+        if close:
+            close()
+
+    def answer(self, lookup: Lookup):
+        """The outcome for one lookup; never raises."""
+        try:
+            status = self.status.lookup(lookup.identity)
+        except LookupFailed as exc:
+            log.warning("lookup failed: %s (%s)", exc.cause, lookup.identity.masked)
+            self._health(exc.cause not in OFFLINE_CAUSES)
+            return self._from_cache(lookup) or Failure(exc.cause)
+        except Exception:  # noqa: BLE001 - a bug in an adapter is a failed lookup, not a crash
+            log.exception("status adapter raised")
+            return Failure("adapter-error")
+        self._health(True)
+        if self.cache is not None and self.person_hash is not None:
+            self.cache.remember(self.person_hash(lookup.identity.number), status.colour)
+        return status
+
+    def _from_cache(self, lookup: Lookup) -> Optional[Status]:
+        if not self.use_cache:
+            return None
+        colour = self.cache.recall(self.person_hash(lookup.identity.number))
+        return Status(colour, cached=True) if colour else None
+
+    def _health(self, online: bool) -> None:
+        if online != self.online:
+            self.online = online
+            self.post(ServiceHealth(online))
+
+    def _work(self) -> None:
+        while True:
+            lookup = self.requests.get()
+            if lookup is None:
+                return
+            self.post(LookupDone(lookup.request, self.answer(lookup)))

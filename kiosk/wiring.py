@@ -1,0 +1,150 @@
+"""Build the daemon's parts from configuration, in safety order.
+
+This is the one module of the application that imports drivers: the core
+(documents, policy, machine) never does. Each optional part that cannot start
+is reported and left out, the Mopidy way; only the relay, the journal and the
+status client are essential.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Optional
+
+from .app import App
+from .errors import DeviceError, KioskError
+from .machine import Kiosk
+
+log = logging.getLogger("ashyq.wiring")
+
+
+def build_signals(cfg):
+    from drivers.signals import Signals
+    return Signals.from_config(cfg.signals)
+
+
+def build_journal(cfg, secrets):
+    from .journal import Journal
+    from .sealing import load_or_create_key
+    os.makedirs(cfg.kiosk.state_dir, exist_ok=True)
+    key = secrets.person_key.encode() if secrets.person_key else \
+        load_or_create_key(os.path.join(cfg.kiosk.state_dir, "person.key"))
+    journal = Journal(os.path.join(cfg.kiosk.state_dir, "journal.sqlite"), person_key=key,
+                      collector_public_key=cfg.sync.collector_public_key)
+    return journal, key
+
+
+def build_sources(cfg, app: App, display=None) -> list:
+    """Scanners and keypads that are configured; each posts into the app."""
+    sources = []
+    if cfg.scanner.enabled:
+        from drivers.serial_scanner import SerialScanner
+        scanner = SerialScanner.from_config(cfg.scanner)
+        scanner.when_scanned = lambda payload: app.scanned(payload, "serial")
+        sources.append(scanner)
+    if cfg.camera.enabled:
+        from drivers.camera import CameraScanner
+        camera = CameraScanner.from_config(cfg.camera)
+        camera.when_scanned = lambda payload: app.scanned(payload, "camera")
+        if display is not None and cfg.camera.preview:
+            camera.when_frame = display.set_preview
+        sources.append(camera)
+    if cfg.wedge.evdev_device:
+        from drivers.wedge import WedgeScanner
+        wedge = WedgeScanner(cfg.wedge.evdev_device, idle_timeout=cfg.wedge.idle_timeout,
+                             max_length=cfg.scanner.max_length)
+        wedge.when_scanned = lambda payload: app.scanned(payload, "wedge")
+        sources.append(wedge)
+    if cfg.keypad.evdev_device:
+        from drivers.keypad import EvdevKeypad
+        keypad = EvdevKeypad(cfg.keypad.evdev_device)
+        keypad.when_key = lambda key: app.key(key, "usb-keypad")
+        sources.append(keypad)
+    if cfg.keypad.matrix_rows:
+        from drivers.keypad import MatrixKeypad
+        matrix = MatrixKeypad(cfg.keypad.matrix_rows, cfg.keypad.matrix_cols,
+                              pin_factory=app.signals.pin_factory)
+        matrix.when_key = lambda key: app.key(key, "matrix-keypad")
+        sources.append(matrix)
+    return sources
+
+
+def build_display(cfg):
+    if not cfg.display.enabled:
+        return None
+    from drivers.display import Display
+    display = Display.from_config(cfg)
+    try:
+        display.open()
+    except DeviceError as exc:
+        log.error("display disabled: %s", exc)
+        return None
+    return display
+
+
+def build_app(cfg, secrets, *, signals=None, notifier=None, status=None, display=None,
+              when_decided=None, sources: Optional[list] = None) -> App:
+    """Everything the daemon needs, relay first. ``signals``, ``status``,
+    ``display`` and ``sources`` may be given (the demo and tests bring theirs)."""
+    signals = signals if signals is not None else build_signals(cfg)
+    try:
+        journal, key = build_journal(cfg, secrets)
+        if status is None:
+            from .status import StatusClient
+            status = StatusClient.from_config(cfg, secrets)
+        from .sealing import person_hash
+        cache = _build_cache(cfg, journal)
+        kiosk = Kiosk(cfg, secrets.staff)
+        app = App(cfg, kiosk=kiosk, signals=signals, journal=journal, status=status,
+                  display=display, notifier=notifier, cache=cache,
+                  person_hash=lambda number: person_hash(number, key),
+                  syncer=_build_syncer(cfg, secrets, journal),
+                  clock_synced=_clock_check(), when_decided=when_decided)
+        app.sources = build_sources(cfg, app, display) if sources is None else sources
+        return app
+    except BaseException:
+        signals.close()  # never leave a relay driver half-built
+        raise
+
+
+def _build_cache(cfg, journal):
+    if not cfg.cache.enabled:
+        return None
+    from .cache import StatusCache
+    ages = {colour: cfg.cache[f"{colour}_hours"] for colour in ("green", "blue", "yellow", "red")}
+    return StatusCache(journal.path, max_age_hours=ages)
+
+
+def _build_syncer(cfg, secrets, journal):
+    if not cfg.sync.url:
+        return None
+    from .sync import Syncer
+    return Syncer(journal, cfg.sync.url, cfg.kiosk.id, secrets.sync_token,
+                  batch_size=cfg.sync.batch_size, interval=cfg.sync.interval)
+
+
+def _clock_check():
+    try:
+        from .doctor import is_clock_synchronised
+    except ImportError:
+        return lambda: None
+    return is_clock_synchronised
+
+
+def run(config_path: str) -> int:
+    """``ashyq-kiosk run --config FILE``: the daemon systemd starts."""
+    from .config import load, load_secrets
+    cfg = load(config_path)
+    secrets = load_secrets(cfg.kiosk.secrets_file)
+    from .notify import Notifier
+    signals = build_signals(cfg)  # the relay is off before anything else starts
+    display = None
+    try:
+        display = build_display(cfg)
+        app = build_app(cfg, secrets, signals=signals, notifier=Notifier(), display=display)
+    except BaseException:
+        if display is not None:
+            display.close()
+        signals.close()
+        raise
+    return app.run()

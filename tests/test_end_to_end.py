@@ -1,0 +1,104 @@
+"""The whole daemon: real scans written into a pseudo-terminal, read through
+pyserial, looked up at a real status server on 127.0.0.1, decided, journalled
+in a real SQLite file, with gpiozero's mock pins as the relay."""
+import os
+import queue
+import sqlite3
+import threading
+
+import pytest
+from gpiozero import Device
+from gpiozero.pins.mock import MockFactory
+
+from kiosk.config import Section
+from kiosk.status_server import StatusServer
+from kiosk.wiring import build_app
+from tests.conftest import make_config
+from tests.iins import make_iin
+
+PEOPLE = {colour: make_iin(f"8{i}0101", serial=1000 + i) for i, colour in
+          enumerate(("green", "blue", "yellow", "red"))}
+TOKEN = "e2e-token"
+SECRETS = Section({"status_token": TOKEN, "person_key": "e2e-key", "sync_token": "", "staff": []})
+DEADLINE = 1.0
+
+
+@pytest.fixture
+def server():
+    with StatusServer({n: {"colour": c, "name": c} for c, n in PEOPLE.items()}, token=TOKEN) as s:
+        yield s
+
+
+@pytest.fixture
+def kiosk(tmp_path, server):
+    """A running daemon and a function that scans and waits for the decision."""
+    Device.pin_factory = MockFactory()
+    master, slave = os.openpty()
+    cfg = make_config(f"deadline = {DEADLINE}\n"
+                      f'[kiosk]\nstate_dir = "{tmp_path}"\n'
+                      f'[scanner]\nport = "{os.ttyname(slave)}"\nterminator = "CR"\n'
+                      '[signals]\npin_factory = "mock"\n[display]\nenabled = false\n')
+    cfg = cfg.with_changes("status", base_url=server.url)
+    decided = queue.Queue()
+    app = build_app(cfg, SECRETS, when_decided=decided.put)
+    thread = threading.Thread(target=app.run, daemon=True)
+    thread.start()
+
+    def scan(payload: bytes):
+        os.write(master, payload)
+        return decided.get(timeout=10)
+
+    scan.app = app
+    scan.relay = app.signals.pin_factory.pin(cfg.signals.relay_pin)
+    scan.journal = os.path.join(str(tmp_path), "journal.sqlite")
+    yield scan
+    app.stop()
+    thread.join(timeout=10)
+    os.close(master)
+    os.close(slave)
+    Device.pin_factory.reset()
+
+
+def journal_rows(path):
+    with sqlite3.connect(path) as db:
+        db.row_factory = sqlite3.Row
+        return [dict(r) for r in db.execute("select * from decisions order by at")]
+
+
+def relay_went_on(pin) -> bool:
+    return any(state.state for state in pin.states[1:])
+
+
+@pytest.mark.parametrize("colour, verdict", [
+    ("green", "admit"), ("blue", "admit"), ("yellow", "deny"), ("red", "deny")])
+def test_colours_through_the_whole_daemon(kiosk, colour, verdict):
+    decision = kiosk(PEOPLE[colour].encode() + b"\r")
+    assert (decision.decision, decision.colour) == (verdict, colour)
+    assert relay_went_on(kiosk.relay) is (verdict == "admit")
+    row, = journal_rows(kiosk.journal)
+    assert (row["decision"], row["colour"], row["masked"][-4:]) == (verdict, colour, PEOPLE[colour][-4:])
+    assert PEOPLE[colour] not in str(row)
+
+
+@pytest.mark.parametrize("fault", ["delay:3", "error:500", "not-json", "unknown-status", "drop",
+                                   "slow-drip", "down"])
+def test_failed_lookups_are_never_admitted_and_decided_within_the_deadline(kiosk, server, fault):
+    if fault == "down":
+        server.stop()
+    else:
+        server.fault = fault
+    decision = kiosk(PEOPLE["green"].encode() + b"\r")
+    assert decision.decision == "staff" and decision.colour == "unknown"
+    assert decision.reason.startswith("lookup-")
+    # A bound, not a benchmark: the deadline plus the backstop's slack and a tick.
+    assert decision.latency_ms <= DEADLINE * 1000 + 400
+    assert not relay_went_on(kiosk.relay)
+    row, = journal_rows(kiosk.journal)
+    assert row["decision"] == "staff"
+
+
+def test_refused_scan_is_not_a_decision_and_the_next_one_works(kiosk):
+    bad_check_digit = PEOPLE["green"][:-1] + str((int(PEOPLE["green"][-1]) + 1) % 10)
+    decision = kiosk(bad_check_digit.encode() + b"\r" + PEOPLE["red"].encode() + b"\r")
+    assert decision.colour == "red"
+    assert len(journal_rows(kiosk.journal)) == 1
