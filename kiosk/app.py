@@ -30,6 +30,9 @@ log = logging.getLogger("ashyq.app")
 
 TICK = 0.1  # timers (deadline backstop, result screen) resolve to this
 IDLE_WAIT = 0.5  # nothing pending: wake twice a second for the clock and watchdog
+# Most lookups answer well inside this; drawing "checking" meanwhile would
+# only hold the GIL while the answer that opens the door comes in.
+RENDER_HOLD = 0.25
 
 
 class App:
@@ -154,7 +157,9 @@ class App:
         if self.after_step is not None:
             self.after_step()
         if self.display is not None:
-            self.display.render()
+            pending = self.kiosk.pending
+            if pending is None or now.mono - pending.started >= RENDER_HOLD:
+                self.display.render()
             for kind, value in self.display.poll_events():
                 self._window_event(kind, value)
 

@@ -98,7 +98,7 @@ def demo_secrets() -> Section:
 def scripted_scans() -> list[tuple[str, bytes]]:
     """One scan per kind of visitor the demo knows."""
     from .status_server import DEMO_PEOPLE
-    from .mrz_builder import passport_mrz
+    from .mrz import passport_mrz
     people = dict(DEMO_PEOPLE)
     scans = [(label, people[label].encode() + b"\r") for label in
              ("green", "blue", "yellow", "red", "child", "unknown")]

@@ -6,8 +6,8 @@ One visitor at a time::
     idle --scan--> checking --LookupDone / deadline--> showing --timer--> idle
 
 A scan during a lookup is queued (the screen says "please wait") and taken
-when the result screen ends; a full queue is refused on screen, never dropped
-silently. The re-scan guard is keyed on the person, not the raw code, so the
+as soon as that lookup is decided; a full queue is refused on screen, never
+dropped silently. The re-scan guard is keyed on the person, not the raw code, so the
 same card read by a camera thirty times, or scanned again by a friend, does
 not open the door twice. Staff keys go to :class:`~kiosk.staff.StaffDesk`;
 group mode is in :mod:`kiosk.group`.
@@ -34,7 +34,10 @@ from .policy import Verdict, before_lookup, decide
 from .staff import StaffDesk
 from .staff_actions import run_command
 
-MAX_QUEUE = 3
+# Scans waiting for a lookup to finish. Generous on purpose: a scanner
+# emptying its buffer after a network hiccup must lose nothing; at 512 bytes
+# a payload this is half a megabyte at most.
+MAX_QUEUE = 1024
 # The status client enforces the deadline itself; this backstop only fires if
 # an answer never comes back at all, and lets the client's cause win the race.
 DEADLINE_SLACK = 0.2
@@ -100,7 +103,10 @@ class Kiosk:
             ServiceHealth: lambda e: self._health(e.online),
             Shutdown: lambda e: [Signal("off")],
         }[type(event)]
-        return handler(event)
+        actions = handler(event)
+        while self.queue and self.state != "checking":
+            actions += self._scanned(self.queue.popleft(), now)
+        return actions
 
     # ---- screens ----------------------------------------------------------
 
@@ -232,8 +238,6 @@ class Kiosk:
         if self.state == "showing" and now.mono >= self.showing_until:
             self.state = "idle"
             actions.append(self.idle_screen())
-            if self.queue:
-                actions += self._scanned(self.queue.popleft(), now)
         return actions
 
     def _health(self, online: bool) -> list:

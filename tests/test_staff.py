@@ -40,7 +40,7 @@ def test_pins_are_salted_scrypt_hashes():
 
 def test_typed_numbers_show_only_their_last_four():
     desk = StaffDesk(STAFF)
-    for key in "1234":
+    for key in PIN:
         desk.press(key, 0)
     assert desk.shown_typed == "\u2022" * 4  # a PIN shows nothing
     desk.press("enter", 0)
