@@ -237,7 +237,7 @@ class Kiosk:
             actions += self._command(command, now)
         if self.state == "showing" and now.mono >= self.showing_until:
             self.state = "idle"
-            actions.append(self.idle_screen())
+            actions += [Signal("off"), self.idle_screen()]
         return actions
 
     def _health(self, online: bool) -> list:

@@ -102,13 +102,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if self.server.owner.fault == "slow-drip":
-            for byte in body:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(0.5)
-        else:
-            self.wfile.write(body)
+        try:
+            if self.server.owner.fault == "slow-drip":
+                for byte in body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            else:
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client gave up (its deadline): nothing to answer
         self.server.owner.handling_times.append(time.perf_counter() - started)
         number = data.get("IIN", "")
         self.server.owner.log(f"{code} {mask(number) if number else '-'}")

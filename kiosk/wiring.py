@@ -14,6 +14,7 @@ from typing import Optional
 from .app import App
 from .errors import DeviceError, KioskError
 from .machine import Kiosk
+from .model import Passed
 
 log = logging.getLogger("ashyq.wiring")
 
@@ -101,6 +102,7 @@ def build_app(cfg, secrets, *, signals=None, notifier=None, status=None, display
                   syncer=_build_syncer(cfg, secrets, journal),
                   clock_synced=_clock_check(), when_decided=when_decided)
         app.sources = build_sources(cfg, app, display) if sources is None else sources
+        signals.when_passed = lambda: app.post(Passed())
         return app
     except BaseException:
         signals.close()  # never leave a relay driver half-built

@@ -43,6 +43,7 @@ def kiosk(tmp_path, server):
     app = build_app(cfg, SECRETS, when_decided=decided.put)
     thread = threading.Thread(target=app.run, daemon=True)
     thread.start()
+    assert app.sources[0].wait_connected(5)  # pyserial flushes input at open
 
     def scan(payload: bytes):
         os.write(master, payload)
