@@ -1,0 +1,118 @@
+"""Every screen rendered offscreen (SDL dummy driver), judged by its pixels."""
+import datetime as dt
+
+import pygame
+import pytest
+
+from drivers.display import Display
+from drivers.gallery import AT, SCREENS
+from drivers.screens import FILL, Context, draw, font
+from kiosk.model import Screen
+
+W, H = 800, 480
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fonts():
+    pygame.font.init()
+    yield
+
+
+def render(screen, **ctx):
+    surface = pygame.Surface((W, H))
+    draw(surface, screen, Context(venue="Venue", kiosk_id="door-1", now=AT, **ctx))
+    return surface
+
+
+def share_of(surface, colour, rect=None):
+    rect = rect or surface.get_rect()
+    hits = total = 0
+    for x in range(rect.left, rect.right, 8):
+        for y in range(rect.top, rect.bottom, 8):
+            total += 1
+            hits += tuple(surface.get_at((x, y)))[:3] == colour
+    return hits / total
+
+
+@pytest.mark.parametrize("colour", ["green", "blue", "yellow", "red"])
+def test_result_fills_the_screen_with_the_colour(colour):
+    surface = render(Screen("result", verdict="admit", colour=colour, masked="••••1427"))
+    assert share_of(surface, FILL[colour]) > 0.5
+
+
+def shape_mask(verdict):
+    surface = render(Screen("result", verdict=verdict, colour="green"))
+    badge = pygame.Rect(100, 100, 220, 220)
+    return [tuple(surface.get_at((x, y)))[:3] == (255, 255, 255)
+            for x in range(badge.left, badge.right, 6) for y in range(badge.top, badge.bottom, 6)]
+
+
+def test_shapes_do_not_depend_on_colour():
+    """Tick, cross and hand differ in shape, read by a colour-blind visitor."""
+    tick, cross, hand = shape_mask("admit"), shape_mask("deny"), shape_mask("staff")
+    differ = lambda a, b: sum(x != y for x, y in zip(a, b)) / len(a)
+    assert differ(tick, cross) > 0.05 and differ(tick, hand) > 0.05 and differ(cross, hand) > 0.05
+
+
+def test_deny_shows_the_refund_reference_band():
+    with_ref = render(Screen("result", verdict="deny", colour="red", reference="K7F2-9QXA", at=AT))
+    without = render(Screen("result", verdict="deny", colour="red", at=AT))
+    band = pygame.Rect(0, H - 110, W, 110)
+    assert share_of(with_ref, (255, 255, 255), band) > 0.6
+    assert share_of(without, FILL["red"], band) > 0.9
+
+
+def test_idle_has_a_qr_code_and_the_banner_only_when_offline():
+    matrix = [[bool((x + y) % 2) for x in range(25)] for y in range(25)]
+    online = render(Screen("idle"), qr=matrix)
+    qr_area = pygame.Rect(W - 300, H - 320, 260, 260)
+    assert 0.2 < share_of(online, (0, 0, 0), qr_area) < 0.8
+    banner = pygame.Rect(0, 0, W, 30)
+    offline = render(Screen("idle", online=False), qr=matrix)
+    assert share_of(offline, (255, 196, 0), banner) > 0.5
+    assert share_of(online, (255, 196, 0), banner) == 0
+
+
+def test_kazakh_letters_render_as_themselves():
+    for kazakh, russian in (("қ", "к"), ("ғ", "г"), ("ң", "н"), ("ұ", "у"), ("ү", "у")):
+        a = pygame.image.tobytes(font(48).render(kazakh, True, (0, 0, 0), (255, 255, 255)), "RGB")
+        b = pygame.image.tobytes(font(48).render(russian, True, (0, 0, 0), (255, 255, 255)), "RGB")
+        assert a != b, kazakh
+
+
+def test_staff_mode_is_unmistakable():
+    surface = render(Screen("staff", staff_id="aigerim", typed="••••1427"))
+    border = pygame.Rect(0, 0, W, 20)
+    assert 0.3 < share_of(surface, (255, 196, 0), border) < 0.7  # hazard stripes
+
+
+def test_render_draws_only_when_something_changed(tmp_path):
+    display = Display(W, H, video_driver="dummy")
+    display.open()
+    display.show(Screen("result", verdict="admit", colour="green"))
+    assert display.render(now=AT) is True
+    assert display.render(now=AT) is False
+    display.show(Screen("idle"))
+    assert display.render(now=AT) is True
+    assert display.render(now=AT) is False
+    assert display.render(now=AT + dt.timedelta(minutes=1)) is True  # the clock moved
+    path = display.screenshot(str(tmp_path / "shot.png"))
+    assert pygame.image.load(path).get_size() == (W, H)
+    display.close()
+
+
+def test_window_keyboard_is_a_scanner_until_tab():
+    display = Display(W, H, video_driver="dummy")
+    events = []
+    for char in "871008401427":
+        events += display._key(char, char)
+    events += display._key("return", "\r")
+    assert events == [("scan", b"871008401427")]
+    display._key("tab", "\t")
+    assert display._key("1", "1") == [("key", "1")] and display._key("return", "\r") == [("key", "enter")]
+
+
+def test_every_gallery_screen_renders():
+    for name, screen in SCREENS.items():
+        surface = render(screen)
+        assert share_of(surface, (0, 0, 0)) < 1.0, name
