@@ -13,10 +13,18 @@ never lingers and scanners without a terminator work.
 Empty payloads are never emitted. A payload longer than ``max_length`` is
 emitted once, cut at the limit, so the parser refuses it with a reason
 instead of it vanishing; the rest up to the next terminator is discarded.
-With ``multiline`` a TD1 MRZ sent as three lines arrives as one payload,
-joined with "\\n" and flushed on silence.
+MRZ lines (30, 36 or 44 characters of A-Z, 0-9 and "<") are held and
+joined with a newline until the document is complete (three TD1 lines, two
+TD2 or TD3 lines), so an ID card read line by line is one scan. With
+``multiline`` every line is joined until silence, for scanners that send
+other multi-line codes.
 """
 from __future__ import annotations
+
+import re
+
+MRZ_LINE = re.compile(rb"^[A-Z0-9<]+$")
+MRZ_LINES = {30: 3, 36: 2, 44: 2}  # line length -> lines in the document
 
 TERMINATORS = {"CR": b"\r", "LF": b"\n", "CRLF": b"\r\n", "none": b""}
 
@@ -62,8 +70,18 @@ class Framer:
         line, self._buffer = bytes(self._buffer), bytearray()
         if self.multiline:
             self._lines.append(line)
-        else:
+            return
+        wanted = MRZ_LINES.get(len(line)) if MRZ_LINE.match(line) else None
+        if self._lines and (wanted is None or len(line) != len(self._lines[0])):
+            out.append(b"\n".join(self._lines))  # an MRZ cut short: let the parser say why
+            self._lines = []
+        if wanted is None:
             out.append(line)
+            return
+        self._lines.append(line)
+        if len(self._lines) == wanted:
+            out.append(b"\n".join(self._lines))
+            self._lines = []
 
     def poll(self, now: float) -> list[bytes]:
         """A payload pending for longer than ``idle_timeout``, if any."""

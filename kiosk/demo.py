@@ -102,10 +102,16 @@ def scripted_scans() -> list[tuple[str, bytes]]:
     people = dict(DEMO_PEOPLE)
     scans = [(label, people[label].encode() + b"\r") for label in
              ("green", "blue", "yellow", "red", "child", "unknown")]
-    scans.append(("foreigner", passport_mrz(people["foreigner"], "RUS").encode() + b"\r"))
+    mrz = passport_mrz(people["foreigner"], "RUS")
+    scans.append(("foreigner", mrz.replace("\n", "\r").encode() + b"\r"))  # as a scanner sends it
     scans.append(("bin", people["bin"].encode() + b"\r"))
     scans.append(("bad-check-digit", people["green"][:-1].encode() + b"0\r"))
+    scans.append(("offline", people["blue"].encode() + b"\r"))  # the service drops the call
     return scans
+
+
+# Steps that need the status service to misbehave first.
+FAULTS = {"offline": "drop"}
 
 
 def pin_overlay(signals) -> list[str]:
@@ -141,8 +147,8 @@ def main(*, headless: bool = False, screenshots: str = "", scans=None) -> int:
     print(f"  status server {server.url}   staff PIN {DEMO_PIN}")
     try:
         if headless:
-            return _play(app, relay, scans, screenshots or os.path.join(state_dir, "screens"),
-                         decisions)
+            return _play(app, relay, server, scans,
+                         screenshots or os.path.join(state_dir, "screens"), decisions)
         print(f"  scan:  echo 871008401427 > {relay.user_path}")
         print("  or type an IIN in the window and press Enter; Tab switches to the staff keypad")
         return app.run()
@@ -152,14 +158,19 @@ def main(*, headless: bool = False, screenshots: str = "", scans=None) -> int:
         server.stop()
 
 
-def _play(app, relay, scans, folder: str, decisions: list) -> int:
+def _play(app, relay, server, scans, folder: str, decisions: list) -> int:
     """Headless: each scan through the real pty, wait for its screen, save it."""
     os.makedirs(folder, exist_ok=True)
     app.start()
+    scanner = app.sources[0]
+    if not scanner.wait_connected(5):  # pyserial drops what arrives before the port opens
+        print("demo: the pseudo-terminal scanner did not open", file=sys.stderr)
+        return 1
     script = [(f"scan-{i + 1}", s.encode()) for i, s in enumerate(scans)] if scans else scripted_scans()
     failures = 0
     for label, payload in script:
         seen = len(decisions)
+        server.fault = FAULTS.get(label, "")
         relay.write(payload)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and app.kiosk.state != "showing":
@@ -177,4 +188,7 @@ def _play(app, relay, scans, folder: str, decisions: list) -> int:
             failures += 1
         while app.kiosk.state != "idle" and time.monotonic() < deadline + 5:
             app.step(0.05)
+        if label in FAULTS:  # the idle screen now shows the offline banner
+            app.step(0.05)
+            app.display.screenshot(os.path.join(folder, "idle-offline.png"))
     return 1 if failures else 0
