@@ -126,10 +126,7 @@ def _build_syncer(cfg, secrets, journal):
 
 
 def _clock_check():
-    try:
-        from .doctor import is_clock_synchronised
-    except ImportError:
-        return lambda: None
+    from .clock import is_clock_synchronised
     return is_clock_synchronised
 
 
