@@ -19,11 +19,13 @@ the relay off before it touches anything else.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Callable, Optional
 
 from gpiozero import LED, Button, Buzzer, Device, OutputDevice
 from gpiozero.exc import GPIOZeroError
+from gpiozero.pins.mock import MockPin
 
 from kiosk.errors import DeviceError
 
@@ -43,14 +45,40 @@ FACTORIES = {
 
 
 def make_pin_factory(name: str):
-    """A gpiozero pin factory by its config name; "" = gpiozero's own choice."""
+    """A gpiozero pin factory by its config name; "" = gpiozero's own choice.
+
+    With ``mock`` and ASHYQ_MOCK_PIN_DIR set, each pin's level is also kept in
+    a file there, standing in for a kernel GPIO line that keeps its level
+    after its process dies (how tests show safe-state after a SIGKILL)."""
     if not name:
         return None
+    if name == "mock" and os.environ.get("ASHYQ_MOCK_PIN_DIR"):
+        from gpiozero.pins.mock import MockFactory
+        return MockFactory(pin_class=LinePin)
     module, cls = FACTORIES[name]
     try:
         return getattr(__import__(module, fromlist=[cls]), cls)()
     except (ImportError, OSError, GPIOZeroError) as exc:
         raise DeviceError(f"GPIO pin factory {name!r} is not available here: {exc}") from None
+
+
+class LinePin(MockPin):
+    """A mock pin whose level is written to ASHYQ_MOCK_PIN_DIR/GPIO<n>."""
+
+    def _record(self) -> None:
+        if self._function == "output":
+            path = os.path.join(os.environ["ASHYQ_MOCK_PIN_DIR"], f"GPIO{self.info.name[4:]}")
+            with open(path, "w") as handle:
+                handle.write("1" if self._state else "0")
+
+    def _change_state(self, value):
+        changed = super()._change_state(value)
+        self._record()
+        return changed
+
+    def _set_function(self, value):
+        super()._set_function(value)
+        self._record()
 
 
 class Signals:

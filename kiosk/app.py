@@ -33,6 +33,7 @@ IDLE_WAIT = 0.5  # nothing pending: wake twice a second for the clock and watchd
 # Most lookups answer well inside this; drawing "checking" meanwhile would
 # only hold the GIL while the answer that opens the door comes in.
 RENDER_HOLD = 0.25
+SOURCE_OPEN_WAIT = 1.0
 
 
 class App:
@@ -139,6 +140,13 @@ class App:
             except KioskError as exc:
                 # An optional part that fails is reported and disabled, not fatal.
                 log.error("%s disabled: %s", type(source).__name__, exc)
+        for source in self.sources:
+            # READY should mean "scans are read": give ports a moment to open,
+            # but an unplugged scanner must not keep the kiosk from coming up.
+            wait = getattr(source, "wait_connected", None)
+            if wait is not None and not wait(SOURCE_OPEN_WAIT):
+                log.warning("%s not connected yet; retrying in the background",
+                            type(source).__name__)
         if self.syncer is not None:
             self.syncer.start()
         self.execute([self.kiosk.idle_screen()])

@@ -1,0 +1,151 @@
+"""`ashyq-kiosk run` as systemd runs it: READY and WATCHDOG on a NOTIFY_SOCKET
+we own, safe-state after a SIGKILL mid-pulse, the doctor's table, and logs."""
+import io
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from kiosk.doctor import doctor
+from kiosk.notify import MaskNumbers, setup_logging
+from kiosk.status_server import StatusServer
+from tests.conftest import GREEN_IIN
+
+
+@pytest.fixture
+def server():
+    with StatusServer({GREEN_IIN: {"colour": "green", "name": ""}}, token="tok") as s:
+        yield s
+
+
+@pytest.fixture
+def pty():
+    master, slave = os.openpty()
+    yield master, os.ttyname(slave)
+    os.close(master)
+    os.close(slave)
+
+
+def write_config(tmp_path, url, port, *, pulse=3.0, secrets_mode=0o600):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('status_token = "tok"\n')
+    os.chmod(secrets, secrets_mode)
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f"""[kiosk]\nstate_dir = "{tmp_path / 'state'}"\nsecrets_file = "{secrets}"
+[status]\nbase_url = "{url}"\n[scanner]\nport = "{port}"
+[signals]\npin_factory = "mock"\npulse_seconds = {pulse}
+[display]\nvideo_driver = "dummy"\nfullscreen = false\n""")
+    return str(config)
+
+
+class Systemd:
+    """The part of systemd a Type=notify service talks to: a datagram socket."""
+
+    def __init__(self, tmp_path):
+        self.path = str(tmp_path / "notify")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(20)
+        self.messages = []
+
+    def start(self, config, **env):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kiosk.cli", "run", "--config", config],
+            env={**os.environ, "SDL_VIDEODRIVER": "dummy", "NOTIFY_SOCKET": self.path, **env},
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.wait_for("READY=1")
+        return self.proc
+
+    def wait_for(self, message):
+        while message not in self.messages:
+            self.messages.append(self.sock.recv(1024).decode())
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self.sock.close()
+
+
+@pytest.fixture
+def systemd(tmp_path):
+    manager = Systemd(tmp_path)
+    yield manager
+    manager.close()
+
+
+def test_ready_then_watchdog_pings_then_stopping(tmp_path, server, pty, systemd):
+    proc = systemd.start(write_config(tmp_path, server.url, pty[1]), WATCHDOG_USEC="400000")
+    systemd.wait_for("WATCHDOG=1")
+    assert systemd.messages.index("READY=1") < systemd.messages.index("WATCHDOG=1")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+    systemd.wait_for("STOPPING=1")
+
+
+def test_sigkill_mid_pulse_then_safe_state_turns_the_relay_off(tmp_path, server, pty, systemd):
+    """Mock pins kept in files stand in for GPIO lines, which keep their level
+    when the process that set them dies."""
+    pins = tmp_path / "pins"
+    pins.mkdir()
+    config = write_config(tmp_path, server.url, pty[1], pulse=10)
+    env = {"ASHYQ_MOCK_PIN_DIR": str(pins)}
+    relay = pins / "GPIO23"
+    proc = systemd.start(config, **env)
+    assert relay.read_text() == "0"  # off from the start
+    deadline = time.monotonic() + 20
+    os.write(pty[0], GREEN_IIN.encode() + b"\r")
+    while relay.read_text() != "1" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert relay.read_text() == "1"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert relay.read_text() == "1"  # the line stays where the dead process left it
+    run = subprocess.run([sys.executable, "-m", "kiosk.cli", "safe-state", "--config", config],
+                         env={**os.environ, **env}, capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    assert relay.read_text() == "0"
+
+
+def test_doctor_passes_a_good_setup_and_names_what_fails(tmp_path, server, pty):
+    out = io.StringIO()
+    assert doctor(write_config(tmp_path, server.url, pty[1]), out=out) == 0, out.getvalue()
+    rows = {line.split()[0]: line.split()[1] for line in out.getvalue().splitlines()[1:] if line.strip()
+            and not line.startswith(("all", "check"))}
+    assert {k: rows[k] for k in ("config", "secrets", "scanner", "gpio", "status", "journal",
+                                 "display")} == dict.fromkeys(
+        ("config", "secrets", "scanner", "gpio", "status", "journal", "display"), "OK")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    out = io.StringIO()
+    config = write_config(bad, "http://127.0.0.1:9", str(bad / "no-scanner"), secrets_mode=0o644)
+    assert doctor(config, out=out) == 1
+    table = out.getvalue()
+    for name in ("secrets", "scanner", "status"):
+        assert any(line.startswith(name) and "FAIL" in line for line in table.splitlines()), table
+
+
+def test_doctor_reports_config_errors_without_a_traceback(tmp_path):
+    config = tmp_path / "kiosk.toml"
+    config.write_text("[status]\nbase_ur = 'x'\n")
+    out = io.StringIO()
+    assert doctor(str(config), out=out) == 1
+    assert "did you mean 'base_url'" in out.getvalue() and "Traceback" not in out.getvalue()
+
+
+def test_logs_mask_numbers_and_carry_journald_priorities(monkeypatch):
+    stream = io.StringIO()
+    monkeypatch.setenv("JOURNAL_STREAM", "8:1234")
+    setup_logging("info", stream=stream)
+    logging.getLogger("ashyq.test").warning("scan %s refused, passport N1234567", GREEN_IIN)
+    logging.getLogger("ashyq.test").error("plain")
+    line, second = stream.getvalue().splitlines()
+    assert line.startswith("<4>") and second.startswith("<3>")
+    assert GREEN_IIN not in line and "1427" in line and "N1234567" not in line
+    for handler in list(logging.getLogger().handlers):
+        if any(isinstance(f, MaskNumbers) for f in handler.filters):
+            logging.getLogger().removeHandler(handler)
