@@ -1,107 +1,170 @@
 #!/usr/bin/env bash
-# Install Ashyq Kiosk on Raspberry Pi OS (or Debian) as a systemd service.
+# Install Ashyq Kiosk on Raspberry Pi OS (bookworm) or Debian as a systemd service.
 #
-#   sudo systemd/install.sh                 install or update, enable and start
-#   sudo systemd/install.sh --uninstall     remove; keeps the journal and the config
-#   systemd/install.sh --destdir DIR        everything into DIR (tests, packaging)
+#   sudo systemd/install.sh               install or update; enable and (re)start
+#   sudo systemd/install.sh --no-start    install or update; enable, start at next boot
+#   sudo systemd/install.sh --uninstall   remove; keeps the journal and the config
+#   systemd/install.sh --destdir DIR      lay the files out under DIR (tests)
 #
-# Safe to run again: it never overwrites a config or secrets file that exists.
+# Options: --source DIR (the checkout; default: this script's parent),
+#   --pip-args "ARGS" (e.g. "--no-index --find-links /media/usb/wheels"),
+#   --no-pip (venv without the kiosk in it: for tests only, says so loudly).
+# Safe to run again: it never overwrites kiosk.toml, secrets.toml or a udev
+# rule a technician has edited, and a second run leaves the same files.
 set -euo pipefail
 
 PREFIX=/opt/ashyq-kiosk
 SERVICE_USER=ashyq
-GROUPS_WANTED="gpio dialout video input render"
+GROUPS_WANTED=(gpio dialout video input render)
+UNITS=(ashyq-kiosk.service ashyq-kiosk-retry.timer)
+RULE=99-ashyq-scanner.rules
+PYTHON="${PYTHON:-python3}"
 DESTDIR=""
-SOURCE="$(cd "$(dirname "$0")/.." && pwd)"
+SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 START=yes
 UNINSTALL=no
 PIP=yes
+PIP_ARGS=""
 
-usage() { sed -n '2,8p' "$0"; exit 2; }
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+need_value() { [ $# -ge 2 ] || { echo "install.sh: $1 needs a value" >&2; usage 2; }; }
 while [ $# -gt 0 ]; do
     case "$1" in
-        --destdir) DESTDIR="$(realpath -m "$2")"; shift 2 ;;
-        --source) SOURCE="$(realpath "$2")"; shift 2 ;;
+        --destdir) need_value "$@"; DESTDIR="$(realpath -m "$2")"; shift 2 ;;
+        --source) need_value "$@"; SOURCE="$(realpath "$2")"; shift 2 ;;
+        --pip-args) need_value "$@"; PIP_ARGS="$2"; shift 2 ;;
         --no-start) START=no; shift ;;
-        --no-pip) PIP=no; shift ;;   # tests: the venv without installing the package
+        --no-pip) PIP=no; shift ;;
         --uninstall) UNINSTALL=yes; shift ;;
-        -h|--help) usage ;;
-        *) echo "install.sh: unknown option $1" >&2; usage ;;
+        -h|--help) usage 0 ;;
+        *) echo "install.sh: unknown option $1" >&2; usage 2 ;;
     esac
 done
-[ -n "$DESTDIR" ] && START=no
+
 say() { echo "install.sh: $*"; }
 live() { [ -z "$DESTDIR" ]; }   # acting on this machine, not into a folder
+ETC="$DESTDIR/etc/ashyq-kiosk"
+UNIT_DIR="$DESTDIR/etc/systemd/system"
+RULES_DIR="$DESTDIR/etc/udev/rules.d"
+STATE="$DESTDIR/var/lib/ashyq-kiosk"
+VENV="${DESTDIR}${PREFIX}/venv"
 
 if live && [ "$(id -u)" -ne 0 ]; then
     echo "install.sh: run as root (sudo), or with --destdir DIR" >&2
     exit 1
 fi
 
+# systemd >= 254 knows RestartSteps=; bookworm has 252. Without systemctl
+# (a bare build root), assume the older one: the unit works on both.
+systemd_version() {
+    local version
+    version="$(systemctl --version 2>/dev/null | awk 'NR == 1 { print $2 }')" || true
+    [[ "$version" =~ ^[0-9]+ ]] && echo "${BASH_REMATCH[0]}" || echo 0
+}
+
 uninstall() {
-    if live && command -v systemctl >/dev/null; then
-        systemctl disable --now ashyq-kiosk.service 2>/dev/null || true
+    if live; then
+        # Stopping runs ExecStopPost, which turns the relay off: before the venv goes.
+        systemctl disable --now "${UNITS[@]}" 2>/dev/null || true
     fi
-    rm -f "$DESTDIR/etc/systemd/system/ashyq-kiosk.service" \
-          "$DESTDIR/etc/udev/rules.d/99-ashyq-scanner.rules"
+    for unit in "${UNITS[@]}"; do rm -f "$UNIT_DIR/$unit"; done
+    rm -rf "$UNIT_DIR/ashyq-kiosk.service.d"
+    rm -f "$RULES_DIR/$RULE"
     rm -rf "${DESTDIR}${PREFIX}"
-    if live && command -v systemctl >/dev/null; then
+    if live; then
         systemctl daemon-reload
+        udevadm control --reload 2>/dev/null || true
     fi
-    say "removed the service, the udev rule and ${PREFIX}"
-    say "kept the journal in /var/lib/ashyq-kiosk and the config in /etc/ashyq-kiosk"
+    say "removed the service, the udev rule and $PREFIX"
+    say "kept the journal in /var/lib/ashyq-kiosk, the config in /etc/ashyq-kiosk and the user $SERVICE_USER"
 }
 
 create_user() {
-    if live; then
-        getent passwd "$SERVICE_USER" >/dev/null || \
-            useradd --system --home-dir /var/lib/ashyq-kiosk --no-create-home \
-                    --shell /usr/sbin/nologin "$SERVICE_USER"
-        for group in $GROUPS_WANTED; do
-            getent group "$group" >/dev/null && usermod -a -G "$group" "$SERVICE_USER"
-        done
-    else
-        say "would create system user $SERVICE_USER in groups: $GROUPS_WANTED"
+    local present=() group
+    for group in "${GROUPS_WANTED[@]}"; do
+        if live && getent group "$group" >/dev/null; then present+=("$group"); fi
+    done
+    if ! live; then
+        say "would create the system user $SERVICE_USER, in groups ${GROUPS_WANTED[*]} (those that exist)"
+        return
     fi
+    if ! getent passwd "$SERVICE_USER" >/dev/null; then
+        useradd --system --user-group --home-dir /var/lib/ashyq-kiosk --no-create-home \
+                --shell /usr/sbin/nologin --comment "Ashyq kiosk" "$SERVICE_USER"
+        say "created the system user $SERVICE_USER"
+    fi
+    if [ ${#present[@]} -gt 0 ]; then
+        usermod --append --groups "$(IFS=,; echo "${present[*]}")" "$SERVICE_USER"
+    fi
+    say "$SERVICE_USER is in: ${present[*]:-no device groups}"
 }
 
 install_venv() {
-    local venv="${DESTDIR}${PREFIX}/venv"
-    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    local options=()
+    [ "$PIP" = yes ] || options+=(--without-pip)  # faster, and nothing pip-made to mistake for real
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "${options[@]}" "$VENV"
     if [ "$PIP" = yes ]; then
-        "$venv/bin/pip" install --quiet --upgrade pip
-        "$venv/bin/pip" install --quiet "$SOURCE"
+        # shellcheck disable=SC2086 # PIP_ARGS is a list of pip options on purpose
+        "$VENV/bin/python" -m pip install --quiet --upgrade $PIP_ARGS pip
+        # shellcheck disable=SC2086
+        "$VENV/bin/python" -m pip install --quiet $PIP_ARGS "$SOURCE"
+        say "installed the kiosk into $PREFIX/venv"
+    else
+        say "WARNING: --no-pip: $PREFIX/venv has no kiosk in it; this is a test install"
     fi
     install -d -m 0755 "${DESTDIR}${PREFIX}/docs"
     install -m 0644 "$SOURCE/docs/technician.md" "${DESTDIR}${PREFIX}/docs/technician.md"
 }
 
-install_config() {
-    local etc="$DESTDIR/etc/ashyq-kiosk"
-    install -d -m 0750 "$etc"
-    if [ -e "$etc/kiosk.toml" ]; then
-        say "kept the existing $etc/kiosk.toml"
+# Copy only when the target is absent: the venue's settings survive updates.
+install_once() {  # mode source target what
+    if [ -e "$3" ]; then
+        say "kept the existing $4 ${3#"$DESTDIR"}"
     else
-        install -m 0640 "$SOURCE/config/kiosk.example.toml" "$etc/kiosk.toml"
-        say "installed $etc/kiosk.toml: set status.base_url and the venue, then run ashyq-kiosk check-config"
+        install -m "$1" "$2" "$3"
+        say "installed ${3#"$DESTDIR"}"
     fi
-    if [ ! -e "$etc/secrets.toml" ]; then
-        install -m 0600 "$SOURCE/systemd/secrets.example.toml" "$etc/secrets.toml"
-    fi
-    install -d -m 0700 "$DESTDIR/var/lib/ashyq-kiosk"
+}
+
+install_config() {
+    install -d -m 0750 "$ETC"
+    install_once 0640 "$SOURCE/config/kiosk.example.toml" "$ETC/kiosk.toml" config
+    install_once 0600 "$SOURCE/systemd/secrets.example.toml" "$ETC/secrets.toml" secrets
+    install -d -m 0700 "$STATE"
     if live; then
-        chown "$SERVICE_USER:$SERVICE_USER" "$etc/secrets.toml" /var/lib/ashyq-kiosk
-        chgrp "$SERVICE_USER" "$etc" "$etc/kiosk.toml"
+        # root:ashyq 0750/0640 lets the service read its config but not change it;
+        # the secrets and the journal are the service user's alone.
+        chgrp "$SERVICE_USER" "$ETC" "$ETC/kiosk.toml"
+        chown "$SERVICE_USER:$SERVICE_USER" "$ETC/secrets.toml" "$STATE"
     fi
 }
 
 install_units() {
-    install -d -m 0755 "$DESTDIR/etc/systemd/system" "$DESTDIR/etc/udev/rules.d"
-    install -m 0644 "$SOURCE/systemd/ashyq-kiosk.service" "$DESTDIR/etc/systemd/system/ashyq-kiosk.service"
-    install -m 0644 "$SOURCE/systemd/99-ashyq-scanner.rules" "$DESTDIR/etc/udev/rules.d/99-ashyq-scanner.rules"
+    local unit dropin="$UNIT_DIR/ashyq-kiosk.service.d"
+    install -d -m 0755 "$UNIT_DIR" "$RULES_DIR"
+    for unit in "${UNITS[@]}"; do
+        install -m 0644 "$SOURCE/systemd/$unit" "$UNIT_DIR/$unit"
+    done
+    # The rule is edited in place with the scanner's USB ids: keep an edited one.
+    if [ -e "$RULES_DIR/$RULE" ] && ! cmp -s "$SOURCE/systemd/$RULE" "$RULES_DIR/$RULE"; then
+        say "kept the edited udev rule /etc/udev/rules.d/$RULE (compare with systemd/$RULE)"
+    else
+        install -m 0644 "$SOURCE/systemd/$RULE" "$RULES_DIR/$RULE"
+    fi
+    if [ "$(systemd_version)" -ge 254 ]; then
+        install -d -m 0755 "$dropin"
+        printf '%s\n' "# Written by install.sh for systemd >= 254: restarts slow down" \
+            "# from 5 s to 2 min instead of failing after the start limit." \
+            "[Service]" "RestartSteps=8" "RestartMaxDelaySec=120" "[Unit]" \
+            "StartLimitIntervalSec=1h" "StartLimitBurst=20" > "$dropin/restart-backoff.conf"
+        chmod 0644 "$dropin/restart-backoff.conf"
+    else
+        rm -rf "$dropin/restart-backoff.conf"
+        rmdir "$dropin" 2>/dev/null || true
+    fi
     if live; then
         if udevadm control --reload 2>/dev/null; then
-            udevadm trigger --subsystem-match=tty 2>/dev/null || true
+            udevadm trigger --subsystem-match=tty --action=add || true
         fi
         systemctl daemon-reload
         systemctl enable ashyq-kiosk.service
@@ -112,12 +175,20 @@ if [ "$UNINSTALL" = yes ]; then
     uninstall
     exit 0
 fi
+for file in config/kiosk.example.toml systemd/secrets.example.toml docs/technician.md; do
+    [ -f "$SOURCE/$file" ] || {
+        echo "install.sh: $SOURCE/$file is missing: is --source a kiosk checkout?" >&2
+        exit 1
+    }
+done
 create_user
 install_venv
 install_config
 install_units
-if [ "$START" = yes ]; then
+if live && [ "$START" = yes ]; then
     systemctl restart ashyq-kiosk.service
     say "started; follow it with: journalctl -u ashyq-kiosk -f"
+elif live; then
+    say "enabled; it starts at the next boot, or now with: systemctl start ashyq-kiosk"
 fi
 say "done${DESTDIR:+ (into $DESTDIR)}"

@@ -1,0 +1,167 @@
+"""install.sh into a throwaway root (--destdir under tmp_path), never into
+this machine's /etc: idempotent byte for byte, never overwrites what a
+technician wrote, and its uninstall keeps the journal and the config.
+
+The pip step is skipped (--no-pip) to stay fast and offline; the script says
+so in its output, and the test checks that it does.
+"""
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+INSTALL = os.path.join(ROOT, "systemd", "install.sh")
+
+
+@pytest.fixture
+def source(tmp_path):
+    """The checkout, or a copy with a placeholder example config if the
+    integrator's config/kiosk.example.toml is not there yet."""
+    if os.path.exists(os.path.join(ROOT, "config", "kiosk.example.toml")):
+        return ROOT
+    copy = tmp_path / "source"
+    for folder in ("systemd", "docs"):
+        shutil.copytree(os.path.join(ROOT, folder), copy / folder)
+    (copy / "config").mkdir()
+    (copy / "config/kiosk.example.toml").write_text('[status]\nbase_url = "https://x"\n')
+    return str(copy)
+
+
+@pytest.fixture
+def fake_systemctl(tmp_path):
+    """A `systemctl --version` that says what systemd the target has; the
+    installer only asks it for the version when given --destdir."""
+    folder = tmp_path / "fakebin"
+    folder.mkdir()
+
+    def make(version: int) -> dict:
+        tool = folder / "systemctl"
+        tool.write_text(f"#!/bin/sh\necho 'systemd {version} ({version}.1-1)'\n")
+        tool.chmod(0o755)
+        return {**os.environ, "PATH": f"{folder}:{os.environ['PATH']}"}
+    return make
+
+
+def install(destdir, source, *args, env=None):
+    return subprocess.run(["bash", INSTALL, "--destdir", str(destdir), "--source", source,
+                           "--no-pip", *args], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL, env=env)
+
+
+def tree(destdir) -> dict:
+    """Every path with its type, mode and content hash (symlinks by target)."""
+    found = {}
+    for folder, dirs, files in os.walk(destdir):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                digest = "->" + os.readlink(path)
+            elif stat.S_ISREG(info.st_mode):
+                with open(path, "rb") as handle:
+                    digest = hashlib.sha256(handle.read()).hexdigest()
+            else:
+                digest = "dir"
+            found[os.path.relpath(path, destdir)] = (stat.S_IMODE(info.st_mode), digest)
+    return found
+
+
+def test_install_twice_gives_the_same_tree(tmp_path, source, fake_systemctl):
+    env = fake_systemctl(252)
+    first = install(tmp_path / "root", source, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "--no-pip" in first.stdout and "test install" in first.stdout
+    before = tree(tmp_path / "root")
+    again = install(tmp_path / "root", source, env=env)
+    assert again.returncode == 0, again.stderr
+    assert tree(tmp_path / "root") == before
+    assert "kept the existing config" in again.stdout
+
+
+def test_install_lays_out_the_kiosk(tmp_path, source, fake_systemctl):
+    assert install(tmp_path, source, env=fake_systemctl(252)).returncode == 0
+    files = tree(tmp_path)
+    assert files["etc/systemd/system/ashyq-kiosk.service"][0] == 0o644
+    assert "etc/systemd/system/ashyq-kiosk-retry.timer" in files
+    assert files["etc/udev/rules.d/99-ashyq-scanner.rules"][0] == 0o644
+    assert files["etc/ashyq-kiosk"][0] == 0o750
+    assert files["etc/ashyq-kiosk/kiosk.toml"][0] == 0o640
+    assert files["etc/ashyq-kiosk/secrets.toml"][0] == 0o600
+    assert files["var/lib/ashyq-kiosk"][0] == 0o700
+    assert "opt/ashyq-kiosk/venv/bin/python" in files
+    assert "opt/ashyq-kiosk/docs/technician.md" in files
+    with open(os.path.join(source, "config/kiosk.example.toml"), "rb") as handle:
+        assert files["etc/ashyq-kiosk/kiosk.toml"][1] == hashlib.sha256(handle.read()).hexdigest()
+    # systemd 252 (bookworm) has no RestartSteps=: no drop-in that would use it
+    assert not any(path.startswith("etc/systemd/system/ashyq-kiosk.service.d") for path in files)
+
+
+def test_newer_systemd_gets_the_restart_ramp(tmp_path, source, fake_systemctl):
+    assert install(tmp_path, source, env=fake_systemctl(255)).returncode == 0
+    dropin = tmp_path / "etc/systemd/system/ashyq-kiosk.service.d/restart-backoff.conf"
+    assert "RestartSteps=" in dropin.read_text() and "RestartMaxDelaySec=" in dropin.read_text()
+    assert install(tmp_path, source, env=fake_systemctl(252)).returncode == 0
+    assert not dropin.parent.exists()  # a downgrade removes it again
+
+
+def test_existing_config_and_secrets_are_never_overwritten(tmp_path, source, fake_systemctl):
+    etc = tmp_path / "etc/ashyq-kiosk"
+    etc.mkdir(parents=True)
+    (etc / "kiosk.toml").write_text("# the venue's own\n")
+    (etc / "secrets.toml").write_text('status_token = "real"\n')
+    run = install(tmp_path, source, env=fake_systemctl(252))
+    assert run.returncode == 0, run.stderr
+    assert (etc / "kiosk.toml").read_text() == "# the venue's own\n"
+    assert (etc / "secrets.toml").read_text() == 'status_token = "real"\n'
+
+
+def test_an_edited_udev_rule_is_kept(tmp_path, source, fake_systemctl):
+    env = fake_systemctl(252)
+    assert install(tmp_path, source, env=env).returncode == 0
+    rule = tmp_path / "etc/udev/rules.d/99-ashyq-scanner.rules"
+    rule.write_text(rule.read_text().replace("VVVV", "0c2e").replace("PPPP", "0b61"))
+    edited = rule.read_text()
+    run = install(tmp_path, source, env=env)
+    assert run.returncode == 0 and "kept the edited udev rule" in run.stdout
+    assert rule.read_text() == edited
+
+
+def test_uninstall_keeps_journal_and_config(tmp_path, source, fake_systemctl):
+    env = fake_systemctl(255)
+    assert install(tmp_path, source, env=env).returncode == 0
+    journal = tmp_path / "var/lib/ashyq-kiosk/journal.sqlite"
+    journal.write_bytes(b"decisions")
+    config = (tmp_path / "etc/ashyq-kiosk/kiosk.toml").read_bytes()
+    run = install(tmp_path, source, "--uninstall", env=env)
+    assert run.returncode == 0, run.stderr
+    assert journal.read_bytes() == b"decisions"
+    assert (tmp_path / "etc/ashyq-kiosk/kiosk.toml").read_bytes() == config
+    assert (tmp_path / "etc/ashyq-kiosk/secrets.toml").exists()
+    for gone in ("etc/systemd/system/ashyq-kiosk.service", "etc/systemd/system/ashyq-kiosk-retry.timer",
+                 "etc/systemd/system/ashyq-kiosk.service.d", "etc/udev/rules.d/99-ashyq-scanner.rules",
+                 "opt/ashyq-kiosk"):
+        assert not (tmp_path / gone).exists(), gone
+
+
+def test_bad_options_are_refused(tmp_path, source):
+    run = install(tmp_path, source, "--frobnicate")
+    assert run.returncode == 2 and "unknown option --frobnicate" in run.stderr
+    assert not (tmp_path / "etc").exists()
+
+
+def test_a_source_without_the_example_config_is_refused(tmp_path):
+    empty = tmp_path / "empty"
+    shutil.copytree(os.path.join(ROOT, "systemd"), empty / "systemd")
+    shutil.copytree(os.path.join(ROOT, "docs"), empty / "docs")
+    run = install(tmp_path / "root", str(empty))
+    assert run.returncode == 1 and "kiosk.example.toml is missing" in run.stderr
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+def test_install_script_is_shellcheck_clean():
+    run = subprocess.run(["shellcheck", INSTALL], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout
