@@ -118,3 +118,125 @@ def test_udev_rules_parse_and_name_the_scanner():
         keys = {(key, op): value for key, op, value in pairs}
         assert keys[("SUBSYSTEM", "==")] == "tty"
         assert keys[("SYMLINK", "+=")] == "ashyq-scanner"
+
+
+# ---- the daemon's side: sd_notify and journald-friendly logs -------------
+
+import io  # noqa: E402
+import logging  # noqa: E402
+import socket  # noqa: E402
+
+from kiosk.notify import Notifier, mask_numbers, setup_logging  # noqa: E402
+
+IIN = "871008401427"
+
+
+@pytest.fixture
+def notify_socket(tmp_path, monkeypatch):
+    """What systemd listens on for a Type=notify service: a datagram socket."""
+    path = str(tmp_path / "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(5)
+    monkeypatch.setenv("NOTIFY_SOCKET", path)
+    yield sock
+    sock.close()
+
+
+def test_notifier_speaks_sd_notify(notify_socket):
+    notifier = Notifier()
+    assert notifier.enabled
+    notifier.ready()
+    notifier.watchdog()
+    notifier.status(f"last scan {IIN}")
+    notifier.stopping()
+    got = [notify_socket.recv(512).decode() for _ in range(4)]
+    assert got == ["READY=1", "WATCHDOG=1", "STATUS=last scan \u2022\u2022\u2022\u20221427", "STOPPING=1"]
+
+
+def test_notifier_is_silent_without_systemd_and_never_raises(tmp_path, monkeypatch):
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    quiet = Notifier()
+    assert not quiet.enabled
+    quiet.ready()
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "nobody-listens"))
+    lost = Notifier()
+    lost.ready()
+    lost.watchdog()
+    lost.stopping()
+
+
+@pytest.mark.parametrize("env, interval", [
+    ({"WATCHDOG_USEC": "10000000"}, 5.0),
+    ({"WATCHDOG_USEC": "10000000", "WATCHDOG_PID": "self"}, 5.0),
+    ({"WATCHDOG_USEC": "10000000", "WATCHDOG_PID": "1"}, None),  # meant for another process
+    ({"WATCHDOG_USEC": "soon"}, None),
+    ({"WATCHDOG_USEC": "0"}, None),
+    ({}, None),
+])
+def test_watchdog_interval_is_half_of_watchdog_sec(monkeypatch, env, interval):
+    monkeypatch.delenv("WATCHDOG_USEC", raising=False)
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, str(os.getpid()) if value == "self" else value)
+    assert Notifier().watchdog_interval() == interval
+
+
+@pytest.fixture
+def logs(monkeypatch):
+    """setup_logging into a buffer; the root logger restored afterwards."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+
+    def start(journald: bool) -> io.StringIO:
+        if journald:
+            monkeypatch.setenv("JOURNAL_STREAM", "8:1234")
+        else:
+            monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+        stream = io.StringIO()
+        setup_logging("debug", stream=stream)
+        return stream
+    yield start
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+
+
+def test_journald_lines_carry_priorities_on_every_line(logs):
+    stream = logs(journald=True)
+    log = logging.getLogger("ashyq.test")
+    log.error("relay stuck")
+    log.warning("slow")
+    log.info("idle")
+    log.debug("tick")
+    try:
+        raise ValueError(f"bad {IIN}")
+    except ValueError:
+        log.exception("lookup crashed")
+    lines = stream.getvalue().splitlines()
+    assert lines[:4] == ["<3>ashyq.test: relay stuck", "<4>ashyq.test: slow", "<6>ashyq.test: idle",
+                         "<7>ashyq.test: tick"]
+    traceback = lines[4:]
+    assert len(traceback) > 2 and all(line.startswith("<3>") for line in traceback)
+    assert IIN not in stream.getvalue()
+
+
+def test_terminal_lines_are_plain(logs):
+    stream = logs(journald=False)
+    logging.getLogger("ashyq.test").warning("scan %s refused", IIN)
+    assert stream.getvalue() == "WARNING ashyq.test: scan \u2022\u2022\u2022\u20221427 refused\n"
+
+
+@pytest.mark.parametrize("text, kept, gone", [
+    (f"iin={IIN}", "1427", IIN),
+    (f"IDKAZN123456785{IIN}<<<", "1427", IIN),           # TD1 line 1: glued to the doc number
+    ("passport N12345678 seen", "5678", "N12345678"),
+    ("passport AB1234567.", "4567", "AB1234567"),
+    ("GPIO23 on, 3 s, kiosk-1, 1500 ms, 2021-06-01", "GPIO23 on, 3 s, kiosk-1, 1500 ms, 2021-06-01", None),
+])
+def test_numbers_are_masked_to_their_last_four(text, kept, gone):
+    masked = mask_numbers(text)
+    assert kept in masked
+    if gone:
+        assert gone not in masked
+    else:
+        assert masked == text
