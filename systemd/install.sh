@@ -71,6 +71,9 @@ uninstall() {
     rm -rf "$UNIT_DIR/ashyq-kiosk.service.d"
     rm -f "$RULES_DIR/$RULE"
     rm -rf "${DESTDIR}${PREFIX}"
+    if [ "$(readlink "$DESTDIR/usr/local/bin/ashyq-kiosk" 2>/dev/null)" = "$PREFIX/venv/bin/ashyq-kiosk" ]; then
+        rm -f "$DESTDIR/usr/local/bin/ashyq-kiosk"
+    fi
     if live; then
         systemctl daemon-reload
         udevadm control --reload 2>/dev/null || true
@@ -112,6 +115,9 @@ install_venv() {
     else
         say "WARNING: --no-pip: $PREFIX/venv has no kiosk in it; this is a test install"
     fi
+    # The technician types `ashyq-kiosk doctor`, not the venv's path.
+    install -d -m 0755 "$DESTDIR/usr/local/bin"
+    ln -sfn "$PREFIX/venv/bin/ashyq-kiosk" "$DESTDIR/usr/local/bin/ashyq-kiosk"
     install -d -m 0755 "${DESTDIR}${PREFIX}/docs"
     install -m 0644 "$SOURCE/docs/technician.md" "${DESTDIR}${PREFIX}/docs/technician.md"
 }

@@ -94,6 +94,7 @@ def test_install_lays_out_the_kiosk(tmp_path, source, fake_systemctl):
     assert files["var/lib/ashyq-kiosk"][0] == 0o700
     assert "opt/ashyq-kiosk/venv/bin/python" in files
     assert "opt/ashyq-kiosk/docs/technician.md" in files
+    assert files["usr/local/bin/ashyq-kiosk"][1] == "->/opt/ashyq-kiosk/venv/bin/ashyq-kiosk"
     with open(os.path.join(source, "config/kiosk.example.toml"), "rb") as handle:
         assert files["etc/ashyq-kiosk/kiosk.toml"][1] == hashlib.sha256(handle.read()).hexdigest()
     # systemd 252 (bookworm) has no RestartSteps=: no drop-in that would use it
@@ -143,7 +144,7 @@ def test_uninstall_keeps_journal_and_config(tmp_path, source, fake_systemctl):
     assert (tmp_path / "etc/ashyq-kiosk/secrets.toml").exists()
     for gone in ("etc/systemd/system/ashyq-kiosk.service", "etc/systemd/system/ashyq-kiosk-retry.timer",
                  "etc/systemd/system/ashyq-kiosk.service.d", "etc/udev/rules.d/99-ashyq-scanner.rules",
-                 "opt/ashyq-kiosk"):
+                 "opt/ashyq-kiosk", "usr/local/bin/ashyq-kiosk"):
         assert not (tmp_path / gone).exists(), gone
 
 
