@@ -166,3 +166,9 @@ def test_a_source_without_the_example_config_is_refused(tmp_path):
 def test_install_script_is_shellcheck_clean():
     run = subprocess.run(["shellcheck", INSTALL], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stdout
+
+
+def test_the_example_secrets_file_is_valid():
+    from kiosk.config import load_secrets
+    secrets = load_secrets(os.path.join(ROOT, "systemd", "secrets.example.toml"), require_private=False)
+    assert secrets.status_token == "" and secrets.staff == []
