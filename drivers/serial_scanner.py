@@ -59,6 +59,10 @@ class SerialScanner:
         return self.serial_instance is not None
 
     def start(self) -> None:
+        """Start reading; a second call does nothing (two readers on one port
+        would interleave their reads and scramble codes)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
         self._thread = threading.Thread(target=self._run, name="serial-scanner", daemon=True)
         self._thread.start()
 

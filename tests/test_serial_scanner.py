@@ -88,6 +88,14 @@ def test_a_failing_callback_does_not_stop_the_scanner(received):
         assert received.get(timeout=5) == b"two"
 
 
+def test_starting_twice_keeps_one_reader(received):
+    scanner = scanner_on("loop://", received)
+    scanner.start()
+    readers = [t for t in threading.enumerate() if t.name == "serial-scanner" and t.is_alive()]
+    assert len(readers) == 1
+    scanner.close()
+
+
 def test_missing_port_keeps_retrying_and_close_leaves_no_thread(tmp_path):
     scanner = SerialScanner(str(tmp_path / "absent"), reconnect_interval=0.05)
     scanner.start()
