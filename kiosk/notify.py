@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 import sys
 from typing import Optional
 
@@ -74,8 +75,10 @@ class Notifier:
             sock = getattr(self._notifier, "socket", None)
             if sock is not None:
                 # sdnotify encodes as Latin-1 and silently drops anything else
-                # (a masked number's bullets); systemd reads UTF-8.
-                sock.sendall(message.encode("utf-8"))
+                # (a masked number's bullets); systemd reads UTF-8. Never
+                # block: a datagram queue that nobody drains (about ten
+                # messages) would otherwise stop the main loop in a ping.
+                sock.send(message.encode("utf-8"), socket.MSG_DONTWAIT)
         except Exception:  # noqa: BLE001 - a notification is never worth a crash
             pass
 

@@ -149,3 +149,26 @@ def test_logs_mask_numbers_and_carry_journald_priorities(monkeypatch):
     for handler in list(logging.getLogger().handlers):
         if any(isinstance(f, MaskNumbers) for f in handler.filters):
             logging.getLogger().removeHandler(handler)
+
+
+def test_watchdog_pings_never_block_on_an_undrained_socket(tmp_path, monkeypatch):
+    """A datagram queue holds about ten messages; the main loop must not hang
+    in its eleventh ping if nobody reads them."""
+    import threading
+
+    from kiosk.notify import Notifier
+    path = str(tmp_path / "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    monkeypatch.setenv("NOTIFY_SOCKET", path)
+    notifier = Notifier()
+    done = threading.Event()
+
+    def ping():
+        for _ in range(100):
+            notifier.watchdog()
+        done.set()
+
+    threading.Thread(target=ping, daemon=True).start()
+    assert done.wait(10)
+    sock.close()
