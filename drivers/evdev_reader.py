@@ -91,3 +91,28 @@ class EvdevReader:
         if self._thread is not None:
             self._thread.join(timeout=2)
         self._close_device()
+
+
+class EvdevSource:
+    """Base for a driver fed by one evdev device: subclasses take the raw
+    key events (``_event``) and, for framing on silence, idle calls."""
+
+    def __init__(self, device_path: str):
+        self.reader = EvdevReader(device_path)
+        self.reader.when_key_event = self._event
+        self.reader.when_idle = self._idle
+
+    def _event(self, code: int, value: int) -> None:
+        raise NotImplementedError
+
+    def _idle(self) -> None:
+        pass
+
+    def start(self) -> None:
+        self.reader.start()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self.reader.wait_connected(timeout)
+
+    def close(self) -> None:
+        self.reader.close()

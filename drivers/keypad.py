@@ -21,7 +21,7 @@ from typing import Callable, Optional
 
 from gpiozero import DigitalInputDevice, OutputDevice
 
-from .evdev_reader import EvdevReader
+from .evdev_reader import EvdevSource
 from .keycodes import KeyDecoder
 
 LAYOUTS = {
@@ -32,26 +32,16 @@ LAYOUTS = {
 USB_KEYS = {"/": "#", "-": "back", "+": "enter", "*": "*", ".": "*"}
 
 
-class EvdevKeypad:
+class EvdevKeypad(EvdevSource):
     def __init__(self, device_path: str):
-        self.reader = EvdevReader(device_path)
+        super().__init__(device_path)
         self.decoder = KeyDecoder()
-        self.reader.when_key_event = self._event
         self.when_key: Optional[Callable[[str], None]] = None
 
     def _event(self, code: int, value: int) -> None:
         key = keypad_key(self.decoder.feed(code, value))
         if key is not None and self.when_key:
             self.when_key(key)
-
-    def start(self) -> None:
-        self.reader.start()
-
-    def wait_connected(self, timeout: float) -> bool:
-        return self.reader.wait_connected(timeout)
-
-    def close(self) -> None:
-        self.reader.close()
 
 
 def keypad_key(decoded: Optional[str]) -> Optional[str]:

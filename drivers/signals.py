@@ -23,7 +23,7 @@ import os
 import threading
 from typing import Callable, Optional
 
-from gpiozero import LED, Button, Buzzer, Device, OutputDevice
+from gpiozero import LED, Button, Buzzer, OutputDevice
 from gpiozero.exc import GPIOZeroError
 from gpiozero.pins.mock import MockPin
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Optional
 
-from .evdev_reader import EvdevReader
+from .evdev_reader import EvdevSource
 from .framing import Framer
 from .keycodes import KeyDecoder, codes_for  # noqa: F401 - codes_for for the doctest
 
@@ -42,12 +42,10 @@ class WedgeDecoder:
         return self.framer.poll(now)
 
 
-class WedgeScanner:
+class WedgeScanner(EvdevSource):
     def __init__(self, device_path: str, *, idle_timeout: float = 0.15, max_length: int = 512):
+        super().__init__(device_path)
         self.decoder = WedgeDecoder(idle_timeout=idle_timeout, max_length=max_length)
-        self.reader = EvdevReader(device_path)
-        self.reader.when_key_event = self._event
-        self.reader.when_idle = self._idle
         self.when_scanned: Optional[Callable[[bytes], None]] = None
 
     def _emit(self, payloads) -> None:
@@ -60,12 +58,3 @@ class WedgeScanner:
 
     def _idle(self) -> None:
         self._emit(self.decoder.poll(time.monotonic()))
-
-    def start(self) -> None:
-        self.reader.start()
-
-    def wait_connected(self, timeout: float) -> bool:
-        return self.reader.wait_connected(timeout)
-
-    def close(self) -> None:
-        self.reader.close()

@@ -14,14 +14,13 @@ import argparse
 import datetime as dt
 import json
 import re
-import signal
 import sqlite3
 import sys
 import threading
 import tomllib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 
+from .httpd import BackgroundServer, JsonHandler, serve
 from .sealing import generate_keypair, unseal
 
 ENDPOINT = re.compile(r"^/v1/kiosks/([A-Za-z0-9_.\-]{1,64})/events$")
@@ -32,60 +31,36 @@ SCHEMA = f"""CREATE TABLE IF NOT EXISTS events (
     {', '.join(f'{f} TEXT' for f in FIELDS[1:])})"""
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out as two writes; with Nagle on, the body waits
-    # for the client's delayed ACK (40 ms) on a kept-alive connection.
-    disable_nagle_algorithm = True
-    server: "_Server"
-
-    def log_message(self, fmt, *args):
-        pass
-
+class _Handler(JsonHandler):
     def do_POST(self):
-        owner = self.server.owner
+        owner = self.owner
         match = ENDPOINT.match(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        raw = self.body()
         if owner.fault == "drop":
             self.close_connection = True
             return
         if owner.fault.startswith("error:"):
-            return self._answer(int(owner.fault[6:]), {"error": "fault"})
+            return self.answer(int(owner.fault[6:]), {"error": "fault"})
         if not match:
-            return self._answer(404, {"error": "no such endpoint"})
+            return self.answer(404, {"error": "no such endpoint"})
         kiosk_id = match.group(1)
         token = owner.tokens.get(kiosk_id)
         if not token or self.headers.get("Authorization") != f"Bearer {token}":
-            return self._answer(401, {"error": "bad token"})
+            return self.answer(401, {"error": "bad token"})
         try:
             events = json.loads(raw)["events"]
             if not isinstance(events, list) or not all(isinstance(e, dict) and e.get("id")
                                                        for e in events):
                 raise ValueError
         except (ValueError, KeyError, TypeError):
-            return self._answer(400, {"error": "body must be {\"events\": [{\"id\": ...}]}"})
+            return self.answer(400, {"error": "body must be {\"events\": [{\"id\": ...}]}"})
         stored, duplicates = owner.store(kiosk_id, events)
-        self._answer(200, {"stored": stored, "duplicates": duplicates})
-
-    def _answer(self, code: int, data: dict):
-        body = json.dumps(data).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        self.answer(200, {"stored": stored, "duplicates": duplicates})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    owner: "Collector"
+class Collector(BackgroundServer):
+    name = "collector"
 
-
-class Collector:
     def __init__(self, db_path: str, *, tokens: dict, private_key_b64: str = "",
                  host: str = "127.0.0.1", port: int = 0, fault: str = ""):
         self.tokens = dict(tokens)
@@ -96,14 +71,7 @@ class Collector:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute(SCHEMA)
-        self._httpd = _Server((host, port), _Handler)
-        self._httpd.owner = self
-        self._thread: Optional[threading.Thread] = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(_Handler, host=host, port=port)
 
     def _number(self, event: dict) -> Optional[str]:
         if not (self.private_key and event.get("sealed")):
@@ -138,26 +106,10 @@ class Collector:
         with self.lock:
             return [r[0] for r in self.db.execute("SELECT id FROM events")]
 
-    def start(self) -> "Collector":
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="collector",
-                                        kwargs={"poll_interval": 0.1}, daemon=True)
-        self._thread.start()
-        return self
-
     def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
+        super().stop()
         with self.lock:
             self.db.close()
-
-    def __enter__(self) -> "Collector":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def main(argv: Optional[list] = None) -> int:
@@ -181,13 +133,4 @@ def main(argv: Optional[list] = None) -> int:
     except (OSError, tomllib.TOMLDecodeError, sqlite3.Error) as exc:
         print(f"collector: {exc}", file=sys.stderr)
         return 2
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    collector.start()
-    print(f"collector: {collector.url} ({len(tokens)} kiosks)", flush=True)
-    try:
-        stopped.wait()
-    except KeyboardInterrupt:
-        pass
-    collector.stop()
-    return 0
+    return serve(collector, f"collector: {collector.url} ({len(tokens)} kiosks)")

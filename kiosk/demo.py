@@ -11,7 +11,6 @@ screenshot of each result, prints one line per decision and exits 0.
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 import tempfile

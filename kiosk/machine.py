@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 from . import documents

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Optional
 
 from .documents import check_iin, iin_birth_date
 from .errors import DocumentError

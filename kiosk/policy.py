@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 
 from .documents import age_on
-from .model import Failure, Identity, Outcome, Status
+from .model import Failure, Identity, Outcome
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

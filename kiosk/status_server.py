@@ -14,14 +14,12 @@ import argparse
 import csv
 import datetime as dt
 import json
-import signal
 import sys
-import threading
 import time
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 
+from .httpd import BackgroundServer, JsonHandler, serve
 from .model import COLOURS, mask
 
 PATH = "/v2/api/qrpass/employee/check"
@@ -56,21 +54,11 @@ def load_people(path: str) -> dict[str, dict]:
     return people
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out as two writes; with Nagle on, the body waits
-    # for the client's delayed ACK (40 ms) on a kept-alive connection.
-    disable_nagle_algorithm = True  # keep-alive, like a real service
-    server: "_Server"
-
-    def log_message(self, fmt, *args):  # the default log would print bodies' numbers
-        pass
-
+class _Handler(JsonHandler):
     def do_POST(self):
         started = time.perf_counter()
-        owner = self.server.owner
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
+        owner = self.owner
+        raw = self.body()
         if self.path != PATH:
             return self._answer(404, {"error": "no such endpoint"}, started)
         if self.headers.get("Authorization") != f"Bearer {owner.token}":
@@ -90,43 +78,24 @@ class _Handler(BaseHTTPRequestHandler):
         number = body.get("IIN") or body.get("Passport") or ""
         person = owner.people.get(number)
         if person is None:
-            return self._answer(404, {"error": "unknown person"}, started)
+            return self._answer(404, {"error": "unknown person", "IIN": number}, started)
         colour = "purple" if fault == "unknown-status" else person["colour"]
         answer = {"IIN": number, "Status": colour, "StatusId": COLOURS.index(person["colour"]) + 1,
                   "StatusDescription": DESCRIPTIONS.get(colour, ""), "Message": "",
                   "Pass": colour in ("green", "blue"),
                   "Date": dt.datetime.now(ALMATY).isoformat(timespec="seconds"),
                   "Name": person["name"]}
-        self._answer(200, answer, started, raw_body=b"{not json" if fault == "not-json" else None)
+        self._answer(200, answer, started, raw=b"{not json" if fault == "not-json" else None)
 
-    def _answer(self, code: int, data: dict, started: float, raw_body: Optional[bytes] = None):
-        body = raw_body if raw_body is not None else json.dumps(data, ensure_ascii=False).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            if self.server.owner.fault == "slow-drip":
-                for byte in body:
-                    self.wfile.write(bytes([byte]))
-                    self.wfile.flush()
-                    time.sleep(0.5)
-            else:
-                self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            return  # the client gave up (its deadline): nothing to answer
-        self.server.owner.handling_times.append(time.perf_counter() - started)
+    def _answer(self, code: int, data: dict, started: float, raw: Optional[bytes] = None):
+        self.answer(code, data, raw=raw, drip=0.5 if self.owner.fault == "slow-drip" else 0.0)
+        self.owner.handling_times.append(time.perf_counter() - started)
         number = data.get("IIN", "")
-        self.server.owner.log(f"{code} {mask(number) if number else '-'}")
+        self.owner.log(f"{code} {mask(number) if number else '-'}")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    owner: "StatusServer"
-
-
-class StatusServer:
+class StatusServer(BackgroundServer):
+    name = "status-server"
     """The server in a background thread.
 
     >>> with StatusServer({"871008401427": {"colour": "green", "name": ""}}, token="t") as s:
@@ -141,14 +110,7 @@ class StatusServer:
         self.fault = fault
         self.verbose = verbose
         self.handling_times: deque = deque(maxlen=100_000)
-        self._httpd = _Server((host, port), _Handler)
-        self._httpd.owner = self
-        self._thread: Optional[threading.Thread] = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(_Handler, host=host, port=port)
 
     def set_colour(self, number: str, colour: str) -> None:
         self.people[number] = {"colour": colour, "name": ""}
@@ -157,24 +119,6 @@ class StatusServer:
         if self.verbose:
             print(f"status-server: {line}", file=sys.stderr, flush=True)
 
-    def start(self) -> "StatusServer":
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="status-server",
-                                        kwargs={"poll_interval": 0.1}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> "StatusServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def main(argv: Optional[list] = None) -> int:
@@ -197,13 +141,4 @@ def main(argv: Optional[list] = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"status-server: {exc}", file=sys.stderr)
         return 2
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    server.start()
-    print(f"status-server: {server.url} ({len(people)} people)", flush=True)
-    try:
-        stopped.wait()
-    except KeyboardInterrupt:
-        pass
-    server.stop()
-    return 0
+    return serve(server, f"status-server: {server.url} ({len(people)} people)")

@@ -12,7 +12,7 @@ import os
 from typing import Optional
 
 from .app import App
-from .errors import DeviceError, KioskError
+from .errors import DeviceError
 from .machine import Kiosk
 from .model import Passed
 

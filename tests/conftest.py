@@ -51,3 +51,32 @@ class Clock:
 @pytest.fixture
 def clock():
     return Clock()
+
+
+# ---- the journal, for the journal and sync tests ------------------------------
+
+JOURNAL_KEY = b"kiosk-secret"
+
+
+def decision(number=GREEN_IIN, at=WEDNESDAY, verdict="admit"):
+    import uuid
+
+    from kiosk.documents import parse
+    from kiosk.model import Decision
+    return Decision(id=str(uuid.uuid4()), at=at, kind="iin", identity=parse(number.encode()),
+                    colour="green", decision=verdict, reason="green", latency_ms=12.5,
+                    mono=1.0, extra={"k": 1})
+
+
+@pytest.fixture
+def keys():
+    from kiosk.sealing import generate_keypair
+    return generate_keypair()
+
+
+@pytest.fixture
+def journal(tmp_path, keys):
+    from kiosk.journal import Journal
+    j = Journal(str(tmp_path / "journal.sqlite"), person_key=JOURNAL_KEY, collector_public_key=keys[1])
+    yield j
+    j.close()

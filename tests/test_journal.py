@@ -2,36 +2,14 @@
 import datetime as dt
 import sqlite3
 import threading
-import uuid
 
 import pytest
 
-from kiosk.documents import parse
 from kiosk.errors import JournalError
 from kiosk.journal import MIGRATIONS, Journal, _v1
-from kiosk.model import Decision
-from kiosk.sealing import generate_keypair, person_hash, unseal
-from tests.conftest import GREEN_IIN, WEDNESDAY
+from kiosk.sealing import person_hash, unseal
+from tests.conftest import GREEN_IIN, JOURNAL_KEY as KEY, WEDNESDAY, decision
 
-KEY = b"kiosk-secret"
-
-
-def decision(number=GREEN_IIN, at=WEDNESDAY, verdict="admit"):
-    return Decision(id=str(uuid.uuid4()), at=at, kind="iin", identity=parse(number.encode()),
-                    colour="green", decision=verdict, reason="green", latency_ms=12.5,
-                    mono=1.0, extra={"k": 1})
-
-
-@pytest.fixture
-def keys():
-    return generate_keypair()
-
-
-@pytest.fixture
-def journal(tmp_path, keys):
-    j = Journal(str(tmp_path / "journal.sqlite"), person_key=KEY, collector_public_key=keys[1])
-    yield j
-    j.close()
 
 
 def test_rows_hold_hash_last_four_and_sealed_number(journal, keys):

@@ -1,7 +1,6 @@
 """Keypad sources and the keyboard-wedge scanner: evdev events built from key
 codes, gpiozero mock pins wired as a matrix, pygame key events; and staff
 flows through the real daemon from each source."""
-import os
 import queue
 import threading
 import time
@@ -12,7 +11,7 @@ from gpiozero.pins.mock import MockFactory, MockPin
 
 from drivers.display import Display
 from drivers.keycodes import KeyDecoder, codes_for
-from drivers.keypad import LAYOUTS, EvdevKeypad, MatrixKeypad, keypad_key
+from drivers.keypad import LAYOUTS, MatrixKeypad, keypad_key
 from drivers.signals import Signals
 from drivers.wedge import WedgeDecoder
 from kiosk.config import Section

@@ -2,11 +2,9 @@
 whatever the network does; numbers readable only at the collector."""
 import os
 import random
-import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 
 import httpx
 import pytest
@@ -14,27 +12,10 @@ import pytest
 from kiosk.cache import StatusCache
 from kiosk.collector import Collector
 from kiosk.errors import SyncError
-from kiosk.journal import Journal
-from kiosk.sealing import generate_keypair
 from kiosk.status_server import StatusServer
 from kiosk.sync import Syncer, backoff_delay
 from tests.iins import make_iin
-from tests.test_journal import decision
-
-KEY = b"kiosk-secret"
-
-
-@pytest.fixture
-def keys():
-    return generate_keypair()
-
-
-@pytest.fixture
-def journal(tmp_path, keys):
-    j = Journal(str(tmp_path / "journal.sqlite"), person_key=KEY, collector_public_key=keys[1])
-    yield j
-    j.close()
-
+from tests.conftest import decision
 
 @pytest.fixture
 def collector(tmp_path, keys):
