@@ -34,6 +34,7 @@ IDLE_WAIT = 0.5  # nothing pending: wake twice a second for the clock and watchd
 # only hold the GIL while the answer that opens the door comes in.
 RENDER_HOLD = 0.25
 SOURCE_OPEN_WAIT = 1.0
+PURGE_EVERY = 3600.0  # retention is in days; hourly is plenty
 
 
 class App:
@@ -68,6 +69,7 @@ class App:
         self.is_healthy = True
         self._stop = threading.Event()
         self._synced_cache = (0.0, True)
+        self._next_purge = 0.0
 
     # ---- feeding ------------------------------------------------------------
 
@@ -130,9 +132,22 @@ class App:
 
     # ---- the loop -----------------------------------------------------------
 
+    def purge(self) -> None:
+        """Drop synced rows past retention (unsynced rows are never dropped)."""
+        self._next_purge = time.monotonic() + PURGE_EVERY
+        try:
+            dropped = self.journal.purge(self.cfg.journal.retention_days)
+        except JournalError as exc:
+            log.error("journal purge failed: %s", exc)
+            return
+        if dropped:
+            log.info("purged %d synced decisions older than %d days", dropped,
+                     self.cfg.journal.retention_days)
+
     def start(self) -> None:
         """Start workers and sources (the relay is already off: signals exist)."""
         self.signals.relay_off()
+        self.purge()
         self.lookups.start()
         for source in self.sources:
             try:
@@ -194,6 +209,8 @@ class App:
             while not self._stop.is_set():
                 busy = self.kiosk.state != "idle" or not self.events.empty()
                 self.step(TICK if busy else IDLE_WAIT)
+                if self.kiosk.state == "idle" and time.monotonic() >= self._next_purge:
+                    self.purge()
                 if interval and self.is_healthy and time.monotonic() - last_ping >= interval:
                     self.notifier.watchdog()
                     last_ping = time.monotonic()

@@ -94,3 +94,29 @@ def test_appends_while_another_thread_syncs(journal):
 def test_unwritable_journal_is_a_journal_error(tmp_path):
     with pytest.raises(JournalError):
         Journal(str(tmp_path / "missing-dir" / "j.sqlite"), person_key=KEY)
+
+
+def test_the_daemon_applies_retention_at_start(tmp_path):
+    """Synced rows past retention go when the app starts; unsynced ones stay."""
+    from gpiozero.pins.mock import MockFactory
+
+    from drivers.signals import Signals
+    from kiosk.config import Section
+    from kiosk.wiring import build_app, build_journal
+    from tests.conftest import make_config
+    cfg = make_config(f'[kiosk]\nstate_dir = "{tmp_path}"\n[scanner]\nenabled = false\n'
+                      '[display]\nenabled = false\n[journal]\nretention_days = 30\n')
+    secrets = Section({"status_token": "", "person_key": "k", "sync_token": "", "staff": []})
+    journal, _ = build_journal(cfg, secrets)
+    old = WEDNESDAY - dt.timedelta(days=400)
+    synced, unsynced = decision(at=old), decision(at=old)
+    journal.append(synced)
+    journal.append(unsynced)
+    journal.mark_synced([synced.id])
+    journal.close()
+    app = build_app(cfg, secrets, signals=Signals(pin_factory=MockFactory()))
+    app.start()
+    app.close()
+    journal, _ = build_journal(cfg, secrets)
+    assert [r["id"] for r in journal.recent()] == [unsynced.id]
+    journal.close()
