@@ -70,6 +70,7 @@ class App:
         self._stop = threading.Event()
         self._synced_cache = (0.0, True)
         self._next_purge = 0.0
+        self._screenshot_wanted = False
 
     # ---- feeding ------------------------------------------------------------
 
@@ -82,6 +83,10 @@ class App:
 
     def key(self, key: str, source: str = "keypad") -> None:
         self.post(KeyPressed(key, source))
+
+    def request_screenshot(self) -> None:
+        self._screenshot_wanted = True
+        self.post(Tick())  # wake the loop
 
     def stop(self) -> None:
         self._stop.set()
@@ -185,6 +190,12 @@ class App:
                 self.display.render()
             for kind, value in self.display.poll_events():
                 self._window_event(kind, value)
+            if self._screenshot_wanted:
+                self._screenshot_wanted = False
+                try:
+                    log.info("screenshot saved to %s", self.display.screenshot())
+                except Exception as exc:  # noqa: BLE001 - a screenshot is never worth the door
+                    log.error("screenshot failed: %s", exc)
 
     def _window_event(self, kind: str, value) -> None:
         if kind == "quit":
@@ -200,6 +211,9 @@ class App:
         if threading.current_thread() is threading.main_thread():
             for signum in (signals_module.SIGTERM, signals_module.SIGINT):
                 previous[signum] = signals_module.signal(signum, lambda *_: self.stop())
+            # `kill -USR1 <pid>` (or systemctl kill -s USR1 ashyq-kiosk): a screenshot.
+            previous[signals_module.SIGUSR1] = signals_module.signal(
+                signals_module.SIGUSR1, lambda *_: self.request_screenshot())
         try:
             self.start()
             if self.notifier:

@@ -103,3 +103,18 @@ def test_relay_never_on_after_failed_lookups(rig):
     rig.stop()
     thread.join(timeout=10)
     assert states(rig.relay) == [False]
+
+
+def test_sigusr1_saves_a_screenshot(rig, tmp_path):
+    rig.display.screenshot_dir = str(tmp_path)
+
+    def ask_then_stop():
+        assert wait_until(lambda: rig.is_running)  # handlers installed: USR1 would kill otherwise
+        os.kill(os.getpid(), signal.SIGUSR1)
+        wait_until(lambda: list(tmp_path.glob("screen-*.png")))
+        rig.stop()
+
+    threading.Thread(target=ask_then_stop, daemon=True).start()
+    assert rig.run() == 0
+    shot, = tmp_path.glob("screen-*.png")
+    assert pygame.image.load(str(shot)).get_size() == (800, 480)
