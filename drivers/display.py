@@ -54,7 +54,8 @@ class Display:
         d = cfg.display
         return cls(d.width, d.height, fullscreen=d.fullscreen, video_driver=d.video_driver,
                    venue=cfg.kiosk.venue, kiosk_id=cfg.kiosk.id, qr_payload=d.qr_payload,
-                   screenshot_dir=d.screenshot_dir, timezone=ZoneInfo(cfg.kiosk.timezone))
+                   screenshot_dir=d.screenshot_dir or os.path.join(cfg.kiosk.state_dir, "screenshots"),
+                   timezone=ZoneInfo(cfg.kiosk.timezone))
 
     def open(self) -> None:
         import pygame
@@ -141,6 +142,7 @@ class Display:
         import pygame
         if path is None:
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+            os.makedirs(self.screenshot_dir or ".", exist_ok=True)
             path = os.path.join(self.screenshot_dir or ".", f"screen-{stamp}.png")
         self.render()
         pygame.image.save(self.surface, path)
