@@ -9,9 +9,16 @@ the number in a box only the collector's private key opens.
     >>> journal.append(decision); journal.backlog()            # doctest: +SKIP
     1
 
-The schema changes only through MIGRATIONS, applied in order at open and
-counted in ``PRAGMA user_version``. Sync reads and marks from its own thread;
-one lock serialises the connection.
+The schema changes only through MIGRATIONS, applied in order at open, each
+in its own transaction, counted in ``PRAGMA user_version``: a file written
+by older code is upgraded in place, one from newer code is refused.
+
+Threads: the daemon appends from its main thread, the sync worker reads and
+marks from its own. Each thread gets its own connection, so a read (the
+worker's next batch, a backlog count) never holds up an append: WAL lets
+readers and the writer overlap. Writers in this process take turns on one
+lock; another process (``ashyq-kiosk sync``, doctor) waits on SQLite's busy
+timeout.
 """
 from __future__ import annotations
 
@@ -19,17 +26,21 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 import sqlite_utils
 
 from .errors import JournalError
-from .model import Decision
+from .model import Decision, mask
 from .sealing import person_hash, seal
 
 EVENT_FIELDS = ("id", "at", "kind", "person", "masked", "sealed", "colour", "decision", "reason",
                 "staff_id", "latency_ms", "reference", "cached", "clock_synced", "mono", "extra")
+COLUMNS = EVENT_FIELDS + ("synced_at",)
+BUSY_SECONDS = 10.0  # another process's write (a technician's sync) is short
 
+
+# ---- migrations: append only; never edit one that has shipped ---------------
 
 def _v1(db: sqlite_utils.Database) -> None:
     db["decisions"].create({
@@ -37,6 +48,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         "colour": str, "decision": str, "reason": str, "staff_id": str, "latency_ms": float,
         "reference": str, "cached": int, "clock_synced": int, "mono": float, "extra": str,
         "synced_at": str}, pk="id", not_null={"at", "kind", "colour", "decision", "reason"})
+    # Serves "unsynced, oldest first" and the backlog count from the index alone.
     db["decisions"].create_index(["synced_at", "at"])
 
 
@@ -45,7 +57,56 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["statuses"].create({"person": str, "colour": str, "checked_at": float}, pk="person")
 
 
-MIGRATIONS = (_v1, _v2)
+def _v3(db: sqlite_utils.Database) -> None:
+    # recent() and purge() by time: without it both sort or scan every row.
+    db["decisions"].create_index(["at"], index_name="decisions_at")
+    db["statuses"].create_index(["checked_at"], index_name="statuses_checked_at")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring a file to the newest schema, one transaction per step; returns
+    the version. A file from newer code is refused, not downgraded."""
+    db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise JournalError(f"journal schema v{version} is newer than this code (v{len(MIGRATIONS)})")
+    for number in range(version + 1, len(MIGRATIONS) + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the lock.
+            if conn.execute("PRAGMA user_version").fetchone()[0] < number:
+                MIGRATIONS[number - 1](db)
+                conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
+    return len(MIGRATIONS)
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass  # the connection is gone; the transaction went with it
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection as every journal user needs it: autocommit (we BEGIN
+    ourselves), WAL, synchronous=FULL (a per-connection setting), busy wait."""
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
+                           timeout=BUSY_SECONDS)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
 
 
 def utc_iso(when: dt.datetime) -> str:
@@ -53,96 +114,152 @@ def utc_iso(when: dt.datetime) -> str:
 
 
 class Journal:
+    """The decisions table of one SQLite file; see the module docstring."""
+
     def __init__(self, path: str, *, person_key: bytes, collector_public_key: str = ""):
         self.path = path
         self.person_key = person_key
         self.public_key = collector_public_key
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # one writer at a time in this process
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
         try:
-            self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")
-            self.db = sqlite_utils.Database(self.conn)
-            self.migrate()
+            self.conn = connect(path)
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open journal {path}: {exc}") from None
+        self._local.conn = self.conn
+        self._connections.append(self.conn)
+        try:
+            self.db = sqlite_utils.Database(self.conn, recursive_triggers=False,
+                                            execute_plugins=False)
+            with self.lock:
+                self.version = migrate(self.conn)
+        except (sqlite3.Error, sqlite_utils.db.TransactionError, JournalError) as exc:
+            self.conn.close()
+            raise JournalError(f"cannot migrate journal {path}: {exc}") from None
 
-    def migrate(self) -> int:
-        """Bring the file to the newest schema; returns the version."""
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.lock, self.conn:
-                self.conn.execute("BEGIN IMMEDIATE")
-                migration(self.db)
-                self.conn.execute(f"PRAGMA user_version = {number}")
-        return len(MIGRATIONS)
+    # ---- connections ----------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            with self.lock:
+                if self._closed:
+                    raise JournalError(f"journal {self.path} is closed")
+                conn = connect(self.path)
+                self._connections.append(conn)
+            self._local.conn = conn
+        return conn
+
+    def _write(self, work: Callable[[sqlite3.Connection], object]):
+        """``work`` in one committed IMMEDIATE transaction; durable on return."""
+        try:
+            conn = self._conn()
+            with self.lock:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(conn)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    _rollback(conn)
+                    raise
+            return result
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path}: {exc}") from None
+
+    def _read(self, sql: str, params: Iterable = ()) -> list[dict]:
+        try:
+            cursor = self._conn().execute(sql, tuple(params))
+            names = [c[0] for c in cursor.description]
+            return [dict(zip(names, values)) for values in cursor.fetchall()]
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path}: {exc}") from None
+
+    # ---- writing --------------------------------------------------------------
 
     def row(self, decision: Decision) -> dict:
+        """The stored form of a decision: hashed, masked, sealed."""
         identity = decision.identity
+        number = identity.number if identity else None
+        extra = json.dumps(decision.extra, sort_keys=True, default=str) if decision.extra else None
+        reason = decision.reason
+        if number:
+            # Free text is the one place a number could slip in by accident.
+            extra = extra.replace(number, mask(number)) if extra else extra
+            reason = reason.replace(number, mask(number))
         return {
             "id": decision.id, "at": utc_iso(decision.at), "kind": decision.kind,
-            "person": person_hash(identity.number, self.person_key) if identity else None,
+            "person": person_hash(number, self.person_key) if number else None,
             "masked": decision.masked,
-            "sealed": seal(identity.number, self.public_key) if identity and self.public_key else None,
-            "colour": decision.colour, "decision": decision.decision, "reason": decision.reason,
+            "sealed": seal(number, self.public_key) if number and self.public_key else None,
+            "colour": decision.colour, "decision": decision.decision, "reason": reason,
             "staff_id": decision.staff_id, "latency_ms": decision.latency_ms,
             "reference": decision.reference, "cached": int(decision.cached),
             "clock_synced": int(decision.clock_synced), "mono": decision.mono,
-            "extra": json.dumps(decision.extra, sort_keys=True) if decision.extra else None,
-            "synced_at": None,
+            "extra": extra, "synced_at": None,
         }
+
+    _INSERT = f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
     def append(self, decision: Decision) -> None:
         """Durable on return: one committed transaction, fsynced (FULL)."""
-        row = self.row(decision)
-        self._write(lambda: self.db["decisions"].insert(row))
+        self.append_all([decision])
 
-    def _write(self, work):
-        try:
-            with self.lock, self.conn:
-                self.conn.execute("BEGIN IMMEDIATE")
-                return work()
-        except sqlite3.Error as exc:
-            raise JournalError(f"journal {self.path}: {exc}") from None
+    def append_all(self, decisions: Iterable[Decision]) -> None:
+        """Several decisions (a group admitted at once) in one transaction.
+        Plain SQL, not table.insert(): sqlite-utils introspects the table on
+        every insert, which costs more than the fsync on a Pi."""
+        rows = [tuple(self.row(d)[c] for c in COLUMNS) for d in decisions]
+        self._write(lambda conn: conn.executemany(self._INSERT, rows))
 
-    def _read(self, sql: str, params: Iterable = ()) -> list:
-        try:
-            with self.lock:
-                cursor = self.conn.execute(sql, tuple(params))
-                names = [c[0] for c in cursor.description]
-                return [dict(zip(names, values)) for values in cursor.fetchall()]
-        except sqlite3.Error as exc:
-            raise JournalError(f"journal {self.path}: {exc}") from None
-
-    def unsynced(self, limit: int) -> list[dict]:
-        """The oldest rows the collector has not confirmed, as events."""
-        rows = self._read(f"SELECT {', '.join(EVENT_FIELDS)} FROM decisions WHERE synced_at IS NULL "
-                          "ORDER BY at, rowid LIMIT ?", (limit,))
-        for row in rows:
-            row["extra"] = json.loads(row["extra"]) if row["extra"] else {}
-        return rows
-
-    def mark_synced(self, ids: list[str], at: Optional[dt.datetime] = None) -> None:
+    def mark_synced(self, ids: Iterable[str], at: Optional[dt.datetime] = None) -> int:
+        """Record that the collector holds these rows; returns how many changed."""
         stamp = utc_iso(at or dt.datetime.now(dt.timezone.utc))
         marks = [(stamp, i) for i in ids]
-        self._write(lambda: self.conn.executemany(
-            "UPDATE decisions SET synced_at = ? WHERE id = ? AND synced_at IS NULL", marks))
-
-    def backlog(self) -> int:
-        return self._read("SELECT count(*) AS n FROM decisions WHERE synced_at IS NULL")[0]["n"]
+        return self._write(lambda conn: conn.executemany(
+            "UPDATE decisions SET synced_at = ? WHERE id = ? AND synced_at IS NULL", marks).rowcount)
 
     def purge(self, older_than_days: int, now: Optional[dt.datetime] = None) -> int:
         """Drop synced rows past retention; an unsynced row is never dropped."""
         cutoff = utc_iso((now or dt.datetime.now(dt.timezone.utc)) - dt.timedelta(days=older_than_days))
-        return self._write(lambda: self.conn.execute(
+        return self._write(lambda conn: conn.execute(
             "DELETE FROM decisions WHERE synced_at IS NOT NULL AND at < ?", (cutoff,)).rowcount)
 
+    # ---- reading --------------------------------------------------------------
+
+    def unsynced(self, limit: int) -> list[dict]:
+        """The oldest rows the collector has not confirmed, as protocol events
+        (docs/sync-protocol.md): no clear numbers, ``extra`` as an object."""
+        rows = self._read(f"SELECT {', '.join(EVENT_FIELDS)} FROM decisions "
+                          "WHERE synced_at IS NULL ORDER BY at, rowid LIMIT ?", (limit,))
+        for row in rows:
+            row["extra"] = json.loads(row["extra"]) if row["extra"] else {}
+        return rows
+
+    def backlog(self) -> int:
+        return self._read("SELECT count(*) AS n FROM decisions WHERE synced_at IS NULL")[0]["n"]
+
+    def last_synced(self) -> Optional[str]:
+        """When the collector last confirmed a row (UTC ISO-8601), or None."""
+        return self._read("SELECT max(synced_at) AS at FROM decisions")[0]["at"]
+
     def recent(self, count: int = 20) -> list[dict]:
+        """The newest rows, newest first, for the technician."""
         return self._read("SELECT * FROM decisions ORDER BY at DESC, rowid DESC LIMIT ?", (count,))
 
     def integrity_check(self) -> str:
-        return self._read("PRAGMA integrity_check")[0]["integrity_check"]
+        """SQLite's own verdict on the file: ``"ok"`` or the problems found."""
+        rows = self._read("PRAGMA integrity_check")
+        return "\n".join(str(next(iter(r.values()))) for r in rows)
 
     def close(self) -> None:
+        """Close every thread's connection; the last one checkpoints the WAL."""
         with self.lock:
-            self.conn.close()
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in reversed(connections):  # the opening thread's last
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
