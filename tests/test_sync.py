@@ -4,18 +4,29 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
 import pytest
 
-from kiosk.cache import StatusCache
-from kiosk.collector import Collector
+from kiosk.collector import Collector, keygen, main as collector_main
+from kiosk.config import Section
 from kiosk.errors import SyncError
 from kiosk.status_server import StatusServer
-from kiosk.sync import Syncer, backoff_delay
+from kiosk.sync import Syncer, backoff_delay, main_sync
+from tests.conftest import GREEN_IIN, decision, make_config
 from tests.iins import make_iin
-from tests.conftest import decision
+
+
+@pytest.fixture(autouse=True)
+def no_threads_left():
+    before = set(threading.enumerate())
+    yield
+    for thread in set(threading.enumerate()) - before:
+        thread.join(timeout=5)
+    assert set(threading.enumerate()) - before == set()
+
 
 @pytest.fixture
 def collector(tmp_path, keys):
@@ -24,98 +35,188 @@ def collector(tmp_path, keys):
         yield c
 
 
-def syncer_for(journal, collector, **kwargs):
-    return Syncer(journal, collector.url, "door-1", "tok", **kwargs)
+@pytest.fixture
+def syncers():
+    made = []
+
+    def make(journal, collector, **kwargs):
+        made.append(Syncer(journal, collector.url, "door-1", "tok", **kwargs))
+        return made[-1]
+
+    yield make
+    for syncer in made:
+        syncer.stop()
 
 
-def test_backlog_is_synced_in_batches_and_marked(journal, collector):
-    for _ in range(23):
-        journal.append(decision())
+def fill(journal, count):
+    decisions = [decision() for _ in range(count)]
+    for d in decisions:
+        journal.append(d)
+    return sorted(d.id for d in decisions)
+
+
+def test_backlog_is_synced_in_batches_and_marked(journal, collector, syncers):
+    ids = fill(journal, 23)
     progress = []
-    sent, held, batches = syncer_for(journal, collector, batch_size=5).sync_once(
+    result = syncers(journal, collector, batch_size=5).sync_once(
         progress=lambda done, total: progress.append((done, total)))
-    assert (sent, held, batches) == (23, 23, 5)
-    assert progress[-1] == (23, 23) and journal.backlog() == 0
-    assert len(collector.event_ids()) == 23
+    assert result == (23, 23, 0)  # (sent, stored, duplicates)
+    assert progress == [(5, 23), (10, 23), (15, 23), (20, 23), (23, 23)]
+    assert journal.backlog() == 0 and sorted(collector.event_ids()) == ids
 
 
-def test_collector_is_idempotent_on_event_id(journal, collector):
+def test_collector_is_idempotent_and_refuses_bad_requests(journal, collector):
     journal.append(decision())
     events = journal.unsynced(10)
-    client = httpx.Client(headers={"Authorization": "Bearer tok"})
     url = f"{collector.url}/v1/kiosks/door-1/events"
-    first = client.post(url, json={"events": events}).json()
-    again = client.post(url, json={"events": events}).json()
-    assert (first["stored"], first["duplicates"]) == ([events[0]["id"]], [])
-    assert (again["stored"], again["duplicates"]) == ([], [events[0]["id"]])
-    assert client.post(url, json={"nope": 1}).status_code == 400
-    assert httpx.post(url, json={"events": events}, headers={"Authorization": "Bearer x"}).status_code == 401
-    client.close()
+    with httpx.Client(headers={"Authorization": "Bearer tok"}) as client:
+        first = client.post(url, json={"events": events}).json()
+        again = client.post(url, json={"events": events}).json()
+        assert (first["stored"], first["duplicates"]) == ([events[0]["id"]], [])
+        assert (again["stored"], again["duplicates"]) == ([], [events[0]["id"]])
+        assert client.post(url, json={"nope": 1}).status_code == 400
+        assert client.post(url, content=b"{not json").status_code == 400
+        assert client.post(url, json={"events": [{"no": "id"}]}).status_code == 400
+        assert client.post(f"{collector.url}/v1/elsewhere", json={}).status_code == 404
+        # a token is good for its own kiosk only
+        assert client.post(f"{collector.url}/v1/kiosks/door-2/events",
+                           json={"events": events}).status_code == 401
+    assert httpx.post(url, json={"events": events},
+                      headers={"Authorization": "Bearer x"}).status_code == 401
+    assert collector.event_ids() == [events[0]["id"]]
 
 
-@pytest.mark.parametrize("fault", ["error:503", "drop"])
-def test_collector_down_then_up_loses_nothing(journal, collector, fault):
-    for _ in range(10):
-        journal.append(decision())
-    syncer = syncer_for(journal, collector, batch_size=4)
+def test_a_bad_token_is_a_sync_error_and_nothing_is_marked(journal, collector):
+    journal.append(decision())
+    syncer = Syncer(journal, collector.url, "door-1", "wrong")
+    with pytest.raises(SyncError, match="401"):
+        syncer.sync_once()
+    syncer.stop()
+    assert journal.backlog() == 1 and syncer.status()["failures"] == 1
+
+
+@pytest.mark.parametrize("fault", ["error:503", "drop", "store-drop"])
+def test_collector_down_then_up_loses_nothing_and_doubles_nothing(journal, collector, syncers, fault):
+    ids = fill(journal, 10)
+    syncer = syncers(journal, collector, batch_size=4)
     collector.fault = fault
     with pytest.raises(SyncError):
         syncer.sync_once()
-    assert journal.backlog() == 10
+    assert journal.backlog() == 10 and syncer.status()["last_error"]
     collector.fault = ""
-    assert syncer.sync_once()[1] == 10
-    assert sorted(collector.event_ids()) == sorted(r["id"] for r in journal.recent(100))
+    sent, stored, duplicates = syncer.sync_once()
+    assert sent == stored + duplicates == 10 and journal.backlog() == 0
+    assert sorted(collector.event_ids()) == ids  # each once
+    assert syncer.status()["last_error"] == "" and syncer.status()["last_success"]
 
 
-def test_death_between_collector_commit_and_kiosk_mark(journal, collector):
-    """The collector stored the batch but the kiosk never marked it: the next
-    sync sends it again and the collector calls it duplicates."""
-    for _ in range(6):
-        journal.append(decision())
-    syncer = syncer_for(journal, collector)
-    syncer.send(journal.unsynced(6))  # stored there, not marked here
-    assert journal.backlog() == 6
-    syncer.sync_once()
-    assert journal.backlog() == 0
-    assert len(collector.event_ids()) == 6 == len(set(collector.event_ids()))
+def test_death_between_collector_commit_and_kiosk_mark(journal, collector, syncers):
+    """The collector stored and committed the batch, but the answer never
+    reached the kiosk (connection dropped): the next sync sends the rows
+    again, the collector calls them duplicates, and holds each once."""
+    ids = fill(journal, 6)
+    syncer = syncers(journal, collector, batch_size=4)
+    collector.fault = "store-drop"
+    with pytest.raises(SyncError):
+        syncer.sync_once()
+    assert journal.backlog() == 6 and len(collector.event_ids()) == 4  # stored, not marked
+    collector.fault = ""
+    assert syncer.sync_once() == (6, 2, 4)
+    assert sorted(collector.event_ids()) == ids and journal.backlog() == 0
+
+
+def test_numbers_are_unsealed_at_the_collector_only_with_its_key(journal, tmp_path, keys):
+    journal.append(decision())
+    events = journal.unsynced(1)
+    assert GREEN_IIN not in repr(events)  # nothing in clear on the wire either
+    with Collector(str(tmp_path / "with-key.sqlite"), tokens={"k": "t"},
+                   private_key_b64=keys[0]) as owner, \
+            Collector(str(tmp_path / "no-key.sqlite"), tokens={"k": "t"}) as other:
+        for c in (owner, other):
+            httpx.post(f"{c.url}/v1/kiosks/k/events", json={"events": events},
+                       headers={"Authorization": "Bearer t"}).raise_for_status()
+        assert owner.events()[0]["number"] == GREEN_IIN
+        assert other.events()[0]["number"] is None and other.events()[0]["sealed"]
+    assert GREEN_IIN.encode() not in (tmp_path / "no-key.sqlite").read_bytes()
 
 
 def test_backoff_is_bounded_and_jittered():
-    rng = random.Random(1)
-    delays = [backoff_delay(n, rng, cap=300) for n in range(1, 40)]
+    delays = [backoff_delay(n, random.Random(7), cap=300) for n in range(1, 40)]
+    assert delays == [backoff_delay(n, random.Random(7), cap=300) for n in range(1, 40)]
     assert all(0 <= d <= min(300, 2 ** n) for n, d in zip(range(1, 40), delays))
-    assert len({round(d, 6) for d in delays}) == len(delays)  # jittered, not a fixed ladder
-    assert max(delays[10:]) > 30  # it does grow
+    rng = random.Random(1)
+    many = [backoff_delay(20, rng, cap=300) for _ in range(2000)]
+    assert max(many) <= 300 and min(many) < 30  # full jitter: anywhere in [0, cap]
+    assert len({round(d, 6) for d in many}) == len(many)  # not a fixed ladder
+    assert sum(many) / len(many) == pytest.approx(150, rel=0.1)  # uniform: mean cap/2
+    assert backoff_delay(10**6, rng) <= 300 and backoff_delay(0, rng) <= 1
 
 
 def test_background_worker_retries_then_syncs(journal, collector):
     collector.fault = "error:503"
     journal.append(decision())
-    syncer = syncer_for(journal, collector, interval=0.1, rng=random.Random(3))
+    syncer = Syncer(journal, collector.url, "door-1", "tok", interval=0.1, max_backoff=0.2,
+                    rng=random.Random(3))
+    synced = []
+    syncer.when_synced = synced.append
     syncer.start()
+    syncer.start()  # a second start does not add a second worker
+    assert [t.name for t in threading.enumerate()].count("sync") == 1
     deadline = time.monotonic() + 10
-    while syncer.failures == 0 and time.monotonic() < deadline:
+    while syncer.failures < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
     collector.fault = ""
-    while journal.backlog() and time.monotonic() < deadline + 20:
-        time.sleep(0.05)
+    while journal.backlog() and time.monotonic() < deadline + 10:
+        time.sleep(0.02)
     syncer.stop()
-    assert journal.backlog() == 0 and syncer.failures == 0
+    assert journal.backlog() == 0 and syncer.failures == 0 and synced == [1]
+    assert not syncer.status()["running"]
 
 
-def test_cache_serves_each_colour_only_within_its_age(journal):
-    now = [1_000_000.0]
-    cache = StatusCache(journal.path, max_age_hours={"green": 500, "blue": 24, "red": 0},
-                        clock=lambda: now[0])
-    for person, colour in (("a", "green"), ("b", "blue"), ("c", "red")):
-        cache.remember(person, colour)
-    now[0] += 23 * 3600
-    assert (cache.recall("a"), cache.recall("b"), cache.recall("c")) == ("green", "blue", None)
-    now[0] += 2 * 3600
-    assert cache.recall("b") is None and cache.recall("a") == "green"
-    now[0] += 50 * 3600  # 75 h: green is never older than 72 h, whatever the config says
-    assert cache.recall("a") is None and cache.recall("nobody") is None
-    cache.close()
+def test_appending_while_the_worker_syncs_lands_everything_once(journal, collector):
+    syncer = Syncer(journal, collector.url, "door-1", "tok", interval=0.01, batch_size=13)
+    syncer.start()
+    ids = fill(journal, 300)
+    deadline = time.monotonic() + 20
+    while journal.backlog() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    syncer.stop()
+    assert sorted(collector.event_ids()) == ids and journal.backlog() == 0
+    assert journal.integrity_check() == "ok"
+
+
+def _cfg(tmp_path, url):
+    return make_config(f'[kiosk]\nid = "door-1"\nstate_dir = "{tmp_path / "state"}"\n'
+                       f'[sync]\nurl = "{url}"\nbatch_size = 4\n')
+
+
+SECRETS = Section({"status_token": "", "person_key": "pk", "sync_token": "tok", "staff": []})
+
+
+def test_the_sync_command_shows_progress_then_the_backlog(tmp_path, collector, capsys):
+    from kiosk.wiring import build_journal
+    cfg = _cfg(tmp_path, collector.url)
+    journal, _ = build_journal(cfg, SECRETS)
+    fill(journal, 10)
+    journal.close()
+    assert main_sync(cfg, SECRETS, status_only=True) == 0
+    assert "backlog: 10" in capsys.readouterr().out
+    assert main_sync(cfg, SECRETS) == 0
+    err = capsys.readouterr().err
+    assert "synced 4/10 [============" in err and "synced 10/10 [" + "=" * 30 + "]" in err
+    collector.fault = "error:503"
+    fill_journal, _ = build_journal(cfg, SECRETS)
+    fill(fill_journal, 1)
+    fill_journal.close()
+    assert main_sync(cfg, SECRETS) == 1 and "503" in capsys.readouterr().err
+    assert main_sync(_cfg(tmp_path, ""), SECRETS) == 1
+
+
+def test_collector_keygen_and_bad_arguments(capsys, tmp_path):
+    assert keygen() == 0 and collector_main(["--keygen"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4 and lines[0].startswith("private") and lines[1].startswith("public")
+    assert collector_main(["--tokens", str(tmp_path / "missing.toml")]) == 2
 
 
 def test_numbers_in_clear_only_where_the_collector_unsealed_them(tmp_path, keys):
@@ -130,6 +231,7 @@ def test_numbers_in_clear_only_where_the_collector_unsealed_them(tmp_path, keys)
 secrets_file = "{secrets}"\nlog_level = "debug"
 [status]\nbase_url = "URL"\n[scanner]\nport = "{os.ttyname(slave)}"
 [signals]\npin_factory = "mock"\n[display]\nenabled = false
+[cache]\nenabled = true
 [sync]\nurl = "COLLECTOR"\ninterval = 1\ncollector_public_key = "{keys[1]}"\n""")
     with StatusServer({n: {"colour": "green", "name": ""} for n in people}, token="s") as status, \
             Collector(str(tmp_path / "collector.sqlite"), tokens={"door-1": "tok"},
@@ -149,8 +251,7 @@ secrets_file = "{secrets}"\nlog_level = "debug"
                 time.sleep(0.1)
             daemon.terminate()
             daemon.wait(timeout=15)
-        with collector.lock:
-            unsealed = {r[0] for r in collector.db.execute("SELECT number FROM events")}
+        unsealed = {e["number"] for e in collector.events()}
     os.close(master)
     os.close(slave)
     assert unsealed == set(people)  # the collector can read them: contact tracing works
