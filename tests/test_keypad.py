@@ -1,118 +1,165 @@
-"""Keypad sources and the keyboard-wedge scanner: evdev events built from key
-codes, gpiozero mock pins wired as a matrix, pygame key events; and staff
-flows through the real daemon from each source."""
+"""Keypad sources: a USB keypad's evdev events built from key codes, a
+matrix keypad on gpiozero mock pins wired through "held keys" with
+MockConnectedPin, pygame key events; and staff flows through the real daemon
+from each source. (The keyboard-wedge scanner: test_wedge.py.)"""
 import queue
 import threading
 import time
 
 import pytest
-from evdev import ecodes
-from gpiozero.pins.mock import MockFactory, MockPin
+from evdev import InputEvent, ecodes
+from gpiozero.pins.mock import MockConnectedPin, MockFactory
 
 from drivers.display import Display
-from drivers.keycodes import KeyDecoder, codes_for
-from drivers.keypad import LAYOUTS, MatrixKeypad, keypad_key
+from drivers.keypad import LAYOUTS, EvdevKeypad, KeypadDecoder, MatrixKeypad
 from drivers.signals import Signals
-from drivers.wedge import WedgeDecoder
 from kiosk.config import Section
+from kiosk.errors import DeviceError
+from kiosk.model import KeyPressed
 from kiosk.staff import hash_pin
 from kiosk.status_server import StatusServer
 from kiosk.wiring import build_app
 from tests.conftest import GREEN_IIN, make_config
 
-# What a Russian (ЙЦУКЕН) layout would make of the physical keys as text:
-# the top row types the same digits, letters become Cyrillic. Key codes
-# do not change with the layout, which is why the kiosk reads codes.
-RUSSIAN_TEXT = {ecodes.KEY_N: "т", ecodes.KEY_Q: "й"}
+KP = {**{str(d): getattr(ecodes, f"KEY_KP{d}") for d in range(10)},
+      "enter": ecodes.KEY_KPENTER, "*": ecodes.KEY_KPASTERISK, "#": ecodes.KEY_KPSLASH,
+      "back": ecodes.KEY_BACKSPACE, "esc": ecodes.KEY_ESC}
 
 
-def wedge(text):
-    decoder = WedgeDecoder()
-    return [p for code, value in codes_for(text) for p in decoder.feed(code, value, 0.0)]
+@pytest.fixture(autouse=True)
+def no_threads_left():
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 10
+    while set(threading.enumerate()) - before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not set(threading.enumerate()) - before
 
 
-def test_wedge_reads_an_iin_from_key_codes_whatever_the_layout():
-    events = codes_for(GREEN_IIN + "\r")
-    assert all(code not in RUSSIAN_TEXT for code, _ in events)
-    assert wedge(GREEN_IIN + "\r") == [GREEN_IIN.encode()]
+def keypad_events(codes):
+    """What a USB numeric keypad sends per key: scan code, down, report, up, report."""
+    events = []
+    for code in codes:
+        for value in (1, 0):
+            events += [InputEvent(0, 0, ecodes.EV_MSC, ecodes.MSC_SCAN, 0x70000 + code),
+                       InputEvent(0, 0, ecodes.EV_KEY, code, value),
+                       InputEvent(0, 0, ecodes.EV_SYN, ecodes.SYN_REPORT, 0)]
+    return events
 
 
-def test_wedge_reads_letters_by_key_not_by_layout():
-    events = codes_for("N1234567\r")
-    assert (ecodes.KEY_LEFTSHIFT, 1) in events and (ecodes.KEY_N, 1) in events
-    assert RUSSIAN_TEXT[ecodes.KEY_N] == "т"  # what text input would have given
-    assert wedge("N1234567\r") == [b"N1234567"]
-    assert wedge("P<KAZ\r") == [b"P<KAZ"]
+def keys_from(events):
+    decoder = KeypadDecoder()
+    return [k for k in (decoder.feed(e.code, e.value) for e in events if e.type == ecodes.EV_KEY)
+            if k is not None]
 
 
-def test_wedge_without_enter_is_framed_on_silence():
-    decoder = WedgeDecoder(idle_timeout=0.1)
-    for code, value in codes_for(GREEN_IIN):
-        assert decoder.feed(code, value, 0.0) == []
-    assert decoder.poll(0.2) == [GREEN_IIN.encode()]
+def test_usb_numeric_keypad_speaks_the_model_vocabulary():
+    codes = [ecodes.KEY_KP7, ecodes.KEY_KPENTER, ecodes.KEY_KPASTERISK, ecodes.KEY_KPSLASH,
+             ecodes.KEY_BACKSPACE, ecodes.KEY_KPMINUS, ecodes.KEY_KPDOT, ecodes.KEY_KPPLUS,
+             ecodes.KEY_ESC, ecodes.KEY_0, ecodes.KEY_ENTER]
+    assert keys_from(keypad_events(codes)) == \
+        ["7", "enter", "*", "#", "back", "back", "back", "enter", "esc", "0", "enter"]
+    for key in keys_from(keypad_events(codes)):
+        KeyPressed(key)  # every one a key the state machine knows
 
 
-def test_key_repeats_are_ignored():
-    decoder = KeyDecoder()
-    assert [decoder.feed(ecodes.KEY_5, v) for v in (1, 2, 2, 0)] == ["5", None, None, None]
+def test_a_full_keyboard_reaches_the_letters_and_hash():
+    shift3 = [InputEvent(0, 0, ecodes.EV_KEY, ecodes.KEY_LEFTSHIFT, 1)] + \
+        keypad_events([ecodes.KEY_3]) + [InputEvent(0, 0, ecodes.EV_KEY, ecodes.KEY_LEFTSHIFT, 0)]
+    letters = keypad_events([ecodes.KEY_A, ecodes.KEY_D, ecodes.KEY_X, ecodes.KEY_NUMLOCK])
+    assert keys_from(shift3 + letters) == ["#", "A", "D"]  # X and NumLock mean nothing here
 
 
-def test_usb_numeric_keypad_vocabulary():
-    decoder = KeyDecoder()
-    press = lambda code: [keypad_key(decoder.feed(code, 1)), decoder.feed(code, 0)][0]
-    assert [press(c) for c in (ecodes.KEY_KP7, ecodes.KEY_KPENTER, ecodes.KEY_KPASTERISK,
-                               ecodes.KEY_KPSLASH, ecodes.KEY_BACKSPACE, ecodes.KEY_ESC)] == \
-        ["7", "enter", "*", "#", "back", "esc"]
-
-
-class WiredRow(MockPin):
-    """A row pin wired through held keys to the column pins."""
-
-    def __init__(self, factory, info, board=None):
-        super().__init__(factory, info)
-        self.board = board
-
-    def _change_state(self, value):
-        changed = super()._change_state(value)
-        if self.board is not None and self._function == "output":
-            self.board.row_changed(self, value)
-        return changed
+def test_a_missing_usb_keypad_is_an_error_only_when_required(tmp_path):
+    missing = str(tmp_path / "event-kbd")
+    with pytest.raises(DeviceError):
+        EvdevKeypad(missing, required=True).start()
+    keypad = EvdevKeypad(missing)  # optional: retried in the background, reported once
+    keypad.start()
+    assert not keypad.wait_connected(0.1) and not keypad.is_connected
+    keypad.close()
 
 
 class Membrane:
+    """A 4x3 membrane on mock pins: each row pin is a MockConnectedPin whose
+    ``input_pin`` is the column its held key joins it to, so the column
+    follows the row while the key is down, as copper would."""
+
     ROWS, COLS = [5, 6, 13, 19], [12, 16, 20]
 
-    def __init__(self, factory):
-        self.factory = factory
-        self.held = set()
-        self.rows = [factory.pin(p, pin_class=WiredRow, board=self) for p in self.ROWS]
-        self.cols = [factory.pin(p) for p in self.COLS]
+    def __init__(self, factory, layout="4x3"):
+        self.layout = LAYOUTS[layout]
+        cols = self.COLS + ([21] if layout == "4x4" else [])
+        self.rows = [factory.pin(p, pin_class=MockConnectedPin) for p in self.ROWS]
+        self.cols = [factory.pin(p) for p in cols]
+        self.pins = (self.ROWS, cols)
 
-    def row_changed(self, row, level):
-        r = self.rows.index(row)
-        for c, col in enumerate(self.cols):
-            if (r, c) in self.held:
-                col.drive_low() if level is False else col.drive_high()
+    def hold(self, key):
+        r = next(i for i, line in enumerate(self.layout) if key in line)
+        self.rows[r].input_pin = self.cols[self.layout[r].index(key)]
 
-    def press(self, keypad, key):
-        r = next(i for i, line in enumerate(LAYOUTS["4x3"]) if key in line)
-        self.held = {(r, LAYOUTS["4x3"][r].index(key))}
-        pressed = keypad.step() + keypad.step()
-        self.held = set()
+    def release(self):
+        for row in self.rows:
+            row.input_pin = None
         for col in self.cols:
-            col.drive_high()
-        keypad.step()
+            col.drive_high()  # the pull-up wins again
+
+    def press(self, keypad, key, scans=MatrixKeypad.DEBOUNCE_SCANS):
+        self.hold(key)
+        pressed = [k for _ in range(scans + 2) for k in keypad.step()]
+        self.release()
+        pressed += [k for _ in range(scans) for k in keypad.step()]
         return pressed
 
 
-def test_matrix_keypad_reads_every_key():
+@pytest.mark.parametrize("layout", ["4x3", "4x4"])
+def test_matrix_keypad_reads_every_key_once_per_press(layout):
+    factory = MockFactory()
+    board = Membrane(factory, layout)
+    keypad = MatrixKeypad(*board.pins, layout, pin_factory=factory)
+    for key in "".join(LAYOUTS[layout]):
+        assert board.press(keypad, key) == [key]
+    assert board.press(keypad, "5") == ["5"]  # the same key again: a second press
+    assert [factory.pin(p).state for p in board.ROWS] == [True] * 4  # rows idle high
+    keypad.close()
+    factory.reset()
+
+
+def test_matrix_keypad_debounces_and_ignores_chords():
     factory = MockFactory()
     board = Membrane(factory)
     keypad = MatrixKeypad(board.ROWS, board.COLS, pin_factory=factory)
-    for key in "1234567890*#":
-        assert board.press(keypad, key) == [key]
+    board.hold("1")
+    assert keypad.step() == []  # one scan is a bounce, not a press
+    board.release()
+    assert keypad.step() == [] and keypad.step() == []
+    board.hold("1")
+    board.rows[1].input_pin = board.cols[1]  # "5" too: two keys at once
+    assert [k for _ in range(4) for k in keypad.step()] == []
+    board.release()
     keypad.close()
     factory.reset()
+
+
+def test_matrix_keypad_scans_on_its_own_thread():
+    factory = MockFactory()
+    board = Membrane(factory)
+    keypad = MatrixKeypad(board.ROWS, board.COLS, pin_factory=factory)
+    keys = queue.Queue()
+    keypad.when_key = keys.put
+    board.hold("#")
+    keypad.start()
+    keypad.start()  # a second start does not add a second scanner
+    assert keys.get(timeout=5) == "#"
+    keypad.close()
+    keypad.close()
+    assert keys.empty()
+    factory.reset()
+
+
+def test_matrix_keypad_refuses_a_wrong_pin_count():
+    with pytest.raises(ValueError, match="4 row pins and 3 column pins"):
+        MatrixKeypad([5, 6, 13], [12, 16, 20], "4x3", pin_factory=MockFactory())
 
 
 def test_pygame_keys_in_keypad_mode():
@@ -148,13 +195,11 @@ def daemon(tmp_path):
 
 
 def usb_source(app):
-    decoder = KeyDecoder()
-    code = {**{str(d): getattr(ecodes, f"KEY_KP{d}") for d in range(10)},
-            "enter": ecodes.KEY_KPENTER, "*": ecodes.KEY_KPASTERISK}
+    decoder = KeypadDecoder()
 
     def press(key):
-        for value in (1, 0):
-            named = keypad_key(decoder.feed(code[key], value))
+        for event in keypad_events([KP[key]]):
+            named = decoder.feed(event.code, event.value) if event.type == ecodes.EV_KEY else None
             if named:
                 app.key(named, "usb-keypad")
     return press
