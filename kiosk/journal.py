@@ -210,7 +210,7 @@ class Journal:
         """Several decisions (a group admitted at once) in one transaction.
         Plain SQL, not table.insert(): sqlite-utils introspects the table on
         every insert, which costs more than the fsync on a Pi."""
-        rows = [tuple(self.row(d)[c] for c in COLUMNS) for d in decisions]
+        rows = [tuple(row[c] for c in COLUMNS) for row in map(self.row, decisions)]
         self._write(lambda conn: conn.executemany(self._INSERT, rows))
 
     def mark_synced(self, ids: Iterable[str], at: Optional[dt.datetime] = None) -> int:
