@@ -34,6 +34,20 @@ def _hhmm(value) -> Optional[str]:
     return f"{value!r} is not a time of day like '18:30'"
 
 
+def _pins(least: int, most: int):
+    """A list of BCM pin numbers, empty or of the given length."""
+    def check(value) -> Optional[str]:
+        if not value:
+            return None
+        if not all(isinstance(p, int) and not isinstance(p, bool) and 0 <= p <= 27 for p in value):
+            return "pins are BCM numbers 0-27"
+        if not least <= len(value) <= most:
+            count = str(least) if least == most else f"{least} or {most}"
+            return f"a matrix keypad needs {count} pins here, not {len(value)}"
+        return None
+    return check
+
+
 COLOURS = ("green", "blue", "yellow", "red")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NUM = (int, float)
@@ -89,8 +103,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "keypad": {
         "evdev_device": Key(str, ""),
-        "matrix_rows": Key(list, []),
-        "matrix_cols": Key(list, []),
+        "matrix_rows": Key(list, [], check=_pins(4, 4)),
+        "matrix_cols": Key(list, [], check=_pins(3, 4)),
         "session_idle_seconds": Key(NUM, 30, min=5, max=600),
         "max_pin_attempts": Key(int, 5, min=1, max=20),
         "lockout_seconds": Key(NUM, 300, min=10, max=3600),

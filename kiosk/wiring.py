@@ -12,7 +12,7 @@ import os
 from typing import Optional
 
 from .app import App
-from .errors import DeviceError
+from .errors import DeviceError, KioskError
 from .machine import Kiosk
 from .model import Passed
 
@@ -35,38 +35,65 @@ def build_journal(cfg, secrets):
     return journal, key
 
 
+def _serial(cfg, app, display):
+    from drivers.serial_scanner import SerialScanner
+    scanner = SerialScanner.from_config(cfg.scanner)
+    scanner.when_scanned = lambda payload: app.scanned(payload, "serial")
+    return scanner
+
+
+def _camera(cfg, app, display):
+    from drivers.camera import CameraScanner
+    camera = CameraScanner.from_config(cfg.camera)
+    camera.when_scanned = lambda payload: app.scanned(payload, "camera")
+    if display is not None and cfg.camera.preview:
+        camera.when_frame = display.set_preview
+    return camera
+
+
+def _wedge(cfg, app, display):
+    from drivers.wedge import WedgeScanner
+    wedge = WedgeScanner.from_config(cfg)
+    wedge.when_scanned = lambda payload: app.scanned(payload, "wedge")
+    return wedge
+
+
+def _usb_keypad(cfg, app, display):
+    from drivers.keypad import EvdevKeypad
+    keypad = EvdevKeypad(cfg.keypad.evdev_device)
+    keypad.when_key = lambda key: app.key(key, "usb-keypad")
+    return keypad
+
+
+def _matrix_keypad(cfg, app, display):
+    from drivers.keypad import MatrixKeypad
+    matrix = MatrixKeypad(cfg.keypad.matrix_rows, cfg.keypad.matrix_cols,
+                          pin_factory=app.signals.pin_factory)
+    matrix.when_key = lambda key: app.key(key, "matrix-keypad")
+    return matrix
+
+
+SOURCES = (
+    (lambda cfg: cfg.scanner.enabled, _serial),
+    (lambda cfg: cfg.camera.enabled, _camera),
+    (lambda cfg: cfg.wedge.evdev_device, _wedge),
+    (lambda cfg: cfg.keypad.evdev_device, _usb_keypad),
+    (lambda cfg: cfg.keypad.matrix_rows, _matrix_keypad),
+)
+
+
 def build_sources(cfg, app: App, display=None) -> list:
-    """Scanners and keypads that are configured; each posts into the app."""
+    """Scanners and keypads that are configured; each posts into the app.
+    One that cannot be built is reported and left out: a kiosk with a broken
+    keypad still serves visitors (the doctor names the fault)."""
     sources = []
-    if cfg.scanner.enabled:
-        from drivers.serial_scanner import SerialScanner
-        scanner = SerialScanner.from_config(cfg.scanner)
-        scanner.when_scanned = lambda payload: app.scanned(payload, "serial")
-        sources.append(scanner)
-    if cfg.camera.enabled:
-        from drivers.camera import CameraScanner
-        camera = CameraScanner.from_config(cfg.camera)
-        camera.when_scanned = lambda payload: app.scanned(payload, "camera")
-        if display is not None and cfg.camera.preview:
-            camera.when_frame = display.set_preview
-        sources.append(camera)
-    if cfg.wedge.evdev_device:
-        from drivers.wedge import WedgeScanner
-        wedge = WedgeScanner(cfg.wedge.evdev_device, idle_timeout=cfg.wedge.idle_timeout,
-                             max_length=cfg.scanner.max_length)
-        wedge.when_scanned = lambda payload: app.scanned(payload, "wedge")
-        sources.append(wedge)
-    if cfg.keypad.evdev_device:
-        from drivers.keypad import EvdevKeypad
-        keypad = EvdevKeypad(cfg.keypad.evdev_device)
-        keypad.when_key = lambda key: app.key(key, "usb-keypad")
-        sources.append(keypad)
-    if cfg.keypad.matrix_rows:
-        from drivers.keypad import MatrixKeypad
-        matrix = MatrixKeypad(cfg.keypad.matrix_rows, cfg.keypad.matrix_cols,
-                              pin_factory=app.signals.pin_factory)
-        matrix.when_key = lambda key: app.key(key, "matrix-keypad")
-        sources.append(matrix)
+    for wanted, build in SOURCES:
+        if not wanted(cfg):
+            continue
+        try:
+            sources.append(build(cfg, app, display))
+        except (KioskError, ValueError, OSError, ImportError) as exc:
+            log.error("%s disabled: %s", build.__name__.strip("_").replace("_", " "), exc)
     return sources
 
 

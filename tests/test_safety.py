@@ -118,3 +118,18 @@ def test_sigusr1_saves_a_screenshot(rig, tmp_path):
     assert rig.run() == 0
     shot, = tmp_path.glob("screen-*.png")
     assert pygame.image.load(str(shot)).get_size() == (800, 480)
+
+
+def test_a_broken_optional_source_is_left_out_not_fatal(tmp_path, caplog):
+    """A keypad wired onto the relay's own pin cannot be built; the kiosk
+    still comes up, relay off, and says why."""
+    from kiosk.wiring import build_app
+    cfg = make_config(f'[kiosk]\nstate_dir = "{tmp_path}"\n[scanner]\nenabled = false\n'
+                      '[display]\nenabled = false\n'
+                      '[keypad]\nmatrix_rows = [23, 5, 6, 13]\nmatrix_cols = [12, 16, 20]\n')
+    factory = MockFactory()
+    app = build_app(cfg, SECRETS, signals=Signals.from_config(cfg.signals, pin_factory=factory))
+    assert app.sources == []
+    assert "matrix keypad disabled" in caplog.text
+    assert factory.pin(23).state is False
+    app.close()
