@@ -182,6 +182,9 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--keygen", action="store_true", help="print a new keypair and exit")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--"]:  # `ashyq-kiosk collector -- --keygen` through a passthrough parser
+        argv = argv[1:]
     args = parser.parse_args(argv)
     if args.keygen:
         return keygen()
