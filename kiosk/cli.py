@@ -81,6 +81,10 @@ def _hash_pin(args) -> int:
     return 0
 
 
+# Servers with their own argument parsers: everything after the name is theirs.
+PASSTHROUGH = {"status-server": "status_server", "collector": "collector"}
+
+
 def _passthrough(module: str):
     def run(args) -> int:
         main = __import__(f"kiosk.{module}", fromlist=["main"]).main
@@ -117,14 +121,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=DEFAULT_CONFIG)
     p = command("hash-pin", _hash_pin, "print a staff PIN hash for the secrets file")
     p.add_argument("--pin", default="", help="the PIN (prompted when absent)")
-    for name, module, text in (("status-server", "status_server", "the reference status service"),
-                               ("collector", "collector", "the reference journal collector")):
-        p = command(name, _passthrough(module), text)
+    for name, text in (("status-server", "the reference status service (--help for its options)"),
+                       ("collector", "the reference journal collector (--help for its options)")):
+        p = command(name, _passthrough(PASSTHROUGH[name]), text)
         p.add_argument("rest", nargs=argparse.REMAINDER)
     return top
 
 
 def main(argv: Optional[list] = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in PASSTHROUGH:
+        # argparse's REMAINDER refuses a first argument that starts with "--".
+        module = __import__(f"kiosk.{PASSTHROUGH[argv[0]]}", fromlist=["main"])
+        return module.main(argv[1:])
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
