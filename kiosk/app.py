@@ -58,6 +58,7 @@ class App:
         self.sources = list(sources)
         self.notifier = notifier
         self.syncer = syncer
+        self.cache = cache
         self.events: queue.Queue = queue.Queue()
         self.lookups = LookupWorker(status, self.post, cache=cache, person_hash=person_hash,
                                     use_cache=cfg.policy.on_failure == "admit-if-cached")
@@ -243,6 +244,8 @@ class App:
         for source in reversed(self.sources):
             _quietly(source.close)
         _quietly(self.lookups.close)
+        if self.cache is not None:
+            _quietly(self.cache.close)
         if self.syncer is not None:
             _quietly(self.syncer.stop)
         if self.display is not None:
