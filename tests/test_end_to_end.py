@@ -103,3 +103,39 @@ def test_refused_scan_is_not_a_decision_and_the_next_one_works(kiosk):
     decision = kiosk(bad_check_digit.encode() + b"\r" + PEOPLE["red"].encode() + b"\r")
     assert decision.colour == "red"
     assert len(journal_rows(kiosk.journal)) == 1
+
+
+def test_admit_if_cached_uses_a_fresh_colour_and_says_so(tmp_path, server):
+    """Offline, a venue that chose admit-if-cached admits a person whose green
+    was seen recently, marked cached; someone never seen goes to staff."""
+    Device.pin_factory = MockFactory()
+    master, slave = os.openpty()
+    cfg = make_config(f'[kiosk]\nstate_dir = "{tmp_path}"\n'
+                      f'[scanner]\nport = "{os.ttyname(slave)}"\n'
+                      '[policy]\non_failure = "admit-if-cached"\nrescan_seconds = 0\n'
+                      '[cache]\nenabled = true\n'
+                      '[signals]\npin_factory = "mock"\n[display]\nenabled = false\n'
+                      ).with_changes("status", base_url=server.url)
+    decided = queue.Queue()
+    app = build_app(cfg, SECRETS, when_decided=decided.put)
+    thread = threading.Thread(target=app.run, daemon=True)
+    thread.start()
+    assert app.sources[0].wait_connected(5)
+    try:
+        os.write(master, PEOPLE["green"].encode() + b"\r")
+        assert decided.get(timeout=10).cached is False
+        server.fault = "drop"
+        os.write(master, PEOPLE["green"].encode() + b"\r")
+        offline = decided.get(timeout=10)
+        assert (offline.decision, offline.colour, offline.cached, offline.reason) == \
+            ("admit", "green", True, "green-cached")
+        os.write(master, PEOPLE["blue"].encode() + b"\r")
+        unseen = decided.get(timeout=10)
+        assert unseen.decision == "staff" and not unseen.cached
+        rows = journal_rows(os.path.join(str(tmp_path), "journal.sqlite"))
+        assert [r["cached"] for r in rows] == [0, 1, 0]
+    finally:
+        app.stop()
+        thread.join(timeout=10)
+        os.close(master)
+        os.close(slave)
