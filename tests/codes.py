@@ -1,0 +1,62 @@
+"""Test codes and camera-like videos, made with zxing-cpp and OpenCV.
+
+    frames = [scene(code_image("871008401427", "Code128"), "rotated")]
+    write_video(path, frames)
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import zxingcpp
+
+FORMATS = {"Code128": zxingcpp.BarcodeFormat.Code128, "QRCode": zxingcpp.BarcodeFormat.QRCode,
+           "PDF417": zxingcpp.BarcodeFormat.PDF417}
+SIZE = (640, 480)
+VARIANTS = ("clean", "rotated", "blurred", "noisy")
+
+
+def code_image(text: str, symbology: str, scale: int = 3) -> np.ndarray:
+    image = np.array(zxingcpp.create_barcode(text, FORMATS[symbology]).to_image(scale=scale))
+    return np.pad(image, 12 * scale, constant_values=255)  # the quiet zone
+
+
+def blank(seed: int = 0) -> np.ndarray:
+    """A grey, slightly textured background, like a card reader's well."""
+    rng = np.random.default_rng(seed)
+    return np.clip(rng.normal(150, 12, (SIZE[1], SIZE[0])), 0, 255).astype(np.uint8)
+
+
+def scene(code: np.ndarray, variant: str = "clean", *, seed: int = 0,
+          brightness: float = 1.0, perspective: float = 0.0) -> np.ndarray:
+    """The code on a background, as a camera might see it. Returns BGR."""
+    frame = blank(seed)
+    h, w = code.shape
+    if w > SIZE[0] - 40:
+        code = cv2.resize(code, (SIZE[0] - 40, int(h * (SIZE[0] - 40) / w)), interpolation=cv2.INTER_AREA)
+        h, w = code.shape
+    y, x = (SIZE[1] - h) // 2, (SIZE[0] - w) // 2
+    frame[y:y + h, x:x + w] = code
+    if variant == "rotated":
+        turn = cv2.getRotationMatrix2D((SIZE[0] / 2, SIZE[1] / 2), 15, 1.0)
+        frame = cv2.warpAffine(frame, turn, SIZE, borderValue=150)
+    if perspective:
+        d = perspective * SIZE[0]
+        src = np.float32([[0, 0], [SIZE[0], 0], [SIZE[0], SIZE[1]], [0, SIZE[1]]])
+        dst = np.float32([[d, d / 2], [SIZE[0] - d / 2, 0], [SIZE[0], SIZE[1]], [0, SIZE[1] - d / 2]])
+        frame = cv2.warpPerspective(frame, cv2.getPerspectiveTransform(src, dst), SIZE,
+                                    borderValue=150)
+    if variant == "blurred":
+        frame = cv2.GaussianBlur(frame, (5, 5), 1.4)
+    if variant == "noisy":
+        rng = np.random.default_rng(seed + 1)
+        frame = np.clip(frame + rng.normal(0, 18, frame.shape), 0, 255).astype(np.uint8)
+    frame = np.clip(frame.astype(np.float32) * brightness, 0, 255).astype(np.uint8)
+    return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+
+
+def write_video(path: str, frames, fps: int = 15) -> str:
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), fps, SIZE)
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
