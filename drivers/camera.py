@@ -161,6 +161,10 @@ class CameraScanner:
     def _capture_loop(self) -> None:
         index, started = 0, time.monotonic()
         while not self._stop.is_set():
+            if self._is_file and self.realtime:
+                # Wait for the frame's moment, then read it: like a camera,
+                # a frame is handed on as soon as it exists.
+                self._stop.wait(max(0.0, started + index / self.fps - time.monotonic()))
             ok, frame = self._capture.read() if self._capture is not None else (False, None)
             if not ok:
                 if self._is_file and self.loop:
@@ -176,8 +180,6 @@ class CameraScanner:
             # Files run on media time, so what counts as "still in view" does
             # not depend on how fast this machine reads them.
             now = index / self.fps if self._is_file else time.monotonic()
-            if self._is_file and self.realtime:
-                self._stop.wait(max(0.0, started + index / self.fps - time.monotonic()))
             with self._mail:
                 if self._mailbox is not None:
                     self.frames_dropped += 1
