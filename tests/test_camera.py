@@ -123,3 +123,55 @@ def test_unknown_decoder_and_straightening():
     assert straightened(upright) is None  # no work on frames that need none
     tilted = cv2.cvtColor(scene(code_image("871008401427", "PDF417"), "rotated"), cv2.COLOR_BGR2GRAY)
     assert ZXingDecoder().decode(tilted) == [b"871008401427"]
+
+
+def test_a_card_shown_to_the_camera_is_decided_and_journalled_once(tmp_path):
+    from gpiozero.pins.mock import MockFactory
+
+    from drivers.signals import Signals
+    from kiosk.config import Section
+    from kiosk.status_server import StatusServer
+    from kiosk.wiring import build_app
+    from tests.conftest import make_config
+    iin = make_iin("830303")
+    empty = cv2.cvtColor(blank(), cv2.COLOR_GRAY2BGR)
+    path = write_video(str(tmp_path / "door.avi"),
+                       [empty] * 5 + [scene(code_image(iin, "PDF417"), "rotated")] * 20 + [empty] * 5)
+    with StatusServer({iin: {"colour": "green", "name": ""}}, token="t") as server:
+        cfg = make_config(f'[kiosk]\nstate_dir = "{tmp_path}"\n[scanner]\nenabled = false\n'
+                          f'[camera]\nenabled = true\nsource = "{path}"\nfps = 30\n'
+                          '[display]\nenabled = false\n').with_changes("status", base_url=server.url)
+        factory = MockFactory()
+        decided = queue.Queue()
+        app = build_app(cfg, Section({"status_token": "t", "person_key": "k", "sync_token": "",
+                                      "staff": []}),
+                        signals=Signals.from_config(cfg.signals, pin_factory=factory),
+                        when_decided=decided.put)
+        thread = threading.Thread(target=app.run, daemon=True)
+        thread.start()
+        decision = decided.get(timeout=20)
+        assert app.sources[0].is_finished.wait(20)
+        app.stop()
+        thread.join(timeout=10)
+    assert (decision.decision, decision.identity.number) == ("admit", iin)
+    assert decided.empty()  # twenty frames of the same card: one decision
+    assert any(s.state for s in factory.pin(23).states)
+
+
+def test_preview_is_drawn_in_a_corner_of_the_idle_screen():
+    import numpy as np
+    import pygame
+
+    from drivers.display import Display
+    from kiosk.model import Screen
+    display = Display(800, 480, video_driver="dummy")
+    display.open()
+    display.show(Screen("idle"))
+    display.set_preview(np.full((120, 160, 3), (255, 0, 0), np.uint8))
+    display.render()
+    assert tuple(display.surface.get_at((60, 480 - 20 - 60)))[:3] == (255, 0, 0)
+    display.set_preview(None)
+    display.render()
+    assert tuple(display.surface.get_at((60, 480 - 20 - 60)))[:3] != (255, 0, 0)
+    display.close()
+    pygame.display.quit()
