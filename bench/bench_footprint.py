@@ -47,7 +47,7 @@ def camera_video(folder: str) -> str:
     frame[120:360, 200:440] = code
     path = os.path.join(folder, "camera.avi")
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 15, (640, 480))
-    for _ in range(150):
+    for _ in range(800):  # longer than the whole measurement: the camera decodes throughout
         writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
     writer.release()
     return path
