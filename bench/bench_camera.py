@@ -135,7 +135,7 @@ def main(argv=None) -> int:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--runs", type=int, default=12)
     args = parser.parse_args(argv)
-    from drivers.decoders import ZXingDecoder, is_zbar_available, make_decoder
+    from drivers.decoders import is_zbar_available, make_decoder
     from tests.codes import write_video
 
     frames = camera_like(args.frames)

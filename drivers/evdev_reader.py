@@ -95,12 +95,19 @@ class EvdevReader:
 
 class EvdevSource:
     """Base for a driver fed by one evdev device: subclasses take the raw
-    key events (``_event``) and, for framing on silence, idle calls."""
+    key events (``_event``) and, for framing on silence, idle calls. With
+    ``required``, a device missing at start is a DeviceError there and then,
+    not a warning from a thread."""
 
-    def __init__(self, device_path: str):
+    def __init__(self, device_path: str, *, required: bool = False):
+        self.required = required
         self.reader = EvdevReader(device_path)
         self.reader.when_key_event = self._event
         self.reader.when_idle = self._idle
+
+    @property
+    def is_connected(self) -> bool:
+        return self.reader.device is not None
 
     def _event(self, code: int, value: int) -> None:
         raise NotImplementedError
@@ -109,6 +116,8 @@ class EvdevSource:
         pass
 
     def start(self) -> None:
+        if self.required and self.reader.device is None:
+            self.reader.open()
         self.reader.start()
 
     def wait_connected(self, timeout: float) -> bool:

@@ -90,19 +90,10 @@ class EvdevKeypad(EvdevSource):
     """
 
     def __init__(self, device_path: str, *, required: bool = False):
-        super().__init__(device_path)
-        self.required = required
+        super().__init__(device_path, required=required)
         self.decoder = KeypadDecoder()
         self.when_key: Optional[Callable[[str], None]] = None
 
-    @property
-    def is_connected(self) -> bool:
-        return self.reader.device is not None
-
-    def start(self) -> None:
-        if self.required and self.reader.device is None:
-            self.reader.open()  # DeviceError here, not a warning in a thread
-        super().start()
 
     def _event(self, code: int, value: int) -> None:
         key = self.decoder.feed(code, value)

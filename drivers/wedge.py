@@ -23,7 +23,7 @@ from typing import Callable, Optional
 
 from .evdev_reader import EvdevSource
 from .framing import Framer
-from .keycodes import KeyDecoder, codes_for  # noqa: F401 - codes_for for the doctest
+from .keycodes import KeyDecoder, codes_for  # noqa: F401 - codes_for is used by the doctest
 
 
 class WedgeDecoder:
@@ -65,8 +65,7 @@ class WedgeScanner(EvdevSource):
 
     def __init__(self, device_path: str, *, idle_timeout: float = 0.15, max_length: int = 512,
                  required: bool = False):
-        super().__init__(device_path)
-        self.required = required
+        super().__init__(device_path, required=required)
         self.decoder = WedgeDecoder(idle_timeout=idle_timeout, max_length=max_length)
         self.when_scanned: Optional[Callable[[bytes], None]] = None
 
@@ -76,14 +75,6 @@ class WedgeScanner(EvdevSource):
         return cls(cfg.wedge.evdev_device, idle_timeout=cfg.wedge.idle_timeout,
                    max_length=cfg.scanner.max_length)
 
-    @property
-    def is_connected(self) -> bool:
-        return self.reader.device is not None
-
-    def start(self) -> None:
-        if self.required and self.reader.device is None:
-            self.reader.open()  # DeviceError here, not a warning in a thread
-        super().start()
 
     def _emit(self, payloads) -> None:
         for payload in payloads:

@@ -33,6 +33,17 @@ def cfg():
     return make_config()
 
 
+@pytest.fixture
+def no_threads_left():
+    """A test that leaves a thread running fails (use with pytestmark)."""
+    import threading
+    before = set(threading.enumerate())
+    yield
+    for thread in set(threading.enumerate()) - before:
+        thread.join(timeout=5)
+    assert set(threading.enumerate()) - before == set()
+
+
 class Clock:
     """A hand-driven clock for the pure core."""
 

@@ -2,7 +2,6 @@
 within its own age, green never past 72 hours, never a number stored."""
 import datetime as dt
 import sqlite3
-import threading
 
 import pytest
 
@@ -14,11 +13,7 @@ H = dt.timedelta(hours=1)
 AGES = {"green": 500, "blue": 24, "yellow": 0.5, "red": 0}
 
 
-@pytest.fixture(autouse=True)
-def no_threads_left():
-    before = set(threading.enumerate())
-    yield
-    assert set(threading.enumerate()) - before == set()
+pytestmark = pytest.mark.usefixtures("no_threads_left")
 
 
 @pytest.fixture

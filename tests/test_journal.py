@@ -16,13 +16,7 @@ from kiosk.sealing import load_or_create_key, person_hash, unseal
 from tests.conftest import GREEN_IIN, JOURNAL_KEY as KEY, WEDNESDAY, decision
 
 
-@pytest.fixture(autouse=True)
-def no_threads_left():
-    before = set(threading.enumerate())
-    yield
-    for thread in set(threading.enumerate()) - before:
-        thread.join(timeout=5)
-    assert set(threading.enumerate()) - before == set()
+pytestmark = pytest.mark.usefixtures("no_threads_left")
 
 
 def test_the_table_has_the_documented_columns(journal):

@@ -26,14 +26,7 @@ KP = {**{str(d): getattr(ecodes, f"KEY_KP{d}") for d in range(10)},
       "back": ecodes.KEY_BACKSPACE, "esc": ecodes.KEY_ESC}
 
 
-@pytest.fixture(autouse=True)
-def no_threads_left():
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 10
-    while set(threading.enumerate()) - before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not set(threading.enumerate()) - before
+pytestmark = pytest.mark.usefixtures("no_threads_left")
 
 
 def keypad_events(codes):

@@ -2,7 +2,6 @@
 safe-state on mock pins kept in files (GPIO lines outlive their process)."""
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -14,12 +13,7 @@ from kiosk.safe_state import safe_state
 from tests.conftest import make_config
 
 
-@pytest.fixture(autouse=True)
-def no_threads_left():
-    before = set(threading.enumerate())
-    yield
-    assert wait_until(lambda: set(threading.enumerate()) <= before), \
-        f"threads left behind: {set(threading.enumerate()) - before}"
+pytestmark = pytest.mark.usefixtures("no_threads_left")
 
 
 @pytest.fixture

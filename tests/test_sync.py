@@ -19,13 +19,7 @@ from tests.conftest import GREEN_IIN, decision, make_config
 from tests.iins import make_iin
 
 
-@pytest.fixture(autouse=True)
-def no_threads_left():
-    before = set(threading.enumerate())
-    yield
-    for thread in set(threading.enumerate()) - before:
-        thread.join(timeout=5)
-    assert set(threading.enumerate()) - before == set()
+pytestmark = pytest.mark.usefixtures("no_threads_left")
 
 
 @pytest.fixture

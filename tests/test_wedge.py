@@ -3,7 +3,6 @@ whatever the system's keyboard layout, framed on Enter or on silence; and,
 where the kernel offers /dev/uinput, a virtual keyboard read end to end."""
 import os
 import queue
-import threading
 import time
 
 import pytest
@@ -22,14 +21,7 @@ RUSSIAN = {ecodes.KEY_N: ("т", "Т"), ecodes.KEY_P: ("з", "З"), ecodes.KEY_CO
 ENTER = [(ecodes.KEY_ENTER, 1), (ecodes.KEY_ENTER, 0)]
 
 
-@pytest.fixture(autouse=True)
-def no_threads_left():
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 5
-    while set(threading.enumerate()) - before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not set(threading.enumerate()) - before
+pytestmark = pytest.mark.usefixtures("no_threads_left")
 
 
 def keyboard_events(keys, start=1000.0):
