@@ -1,19 +1,15 @@
 """Camera scanning: OpenCV capture on one thread, decoding on another.
 
-Sources: a device index (``0``), a V4L2 path (``/dev/video0``), a video
-file, or a folder of images (for tests and trials). Capture never waits for
-decoding: the decoder takes only the newest frame from a one-slot mailbox and
-older frames are dropped and counted, never queued. One card held in front
-of the camera is one scan: :class:`RepeatFilter` suppresses a payload while
-it stays in view, until it leaves the frame or ``repeat_seconds`` pass.
-
-    >>> camera = CameraScanner("/dev/video0", decoder="zxing")   # doctest: +SKIP
-    >>> camera.when_scanned = print                            # doctest: +SKIP
-    >>> camera.start()                                         # doctest: +SKIP
+Sources: a device index (``0``), a V4L2 path (``/dev/video0``), a stream URL,
+a video file or a folder of images (for tests and trials). Capture never
+waits for decoding: the decoder takes only the newest frame from a one-slot
+mailbox; older frames are dropped and counted, never queued. One card held
+in front of the camera is one scan (:class:`RepeatFilter`).
 
 A camera missing at start is a :class:`~kiosk.errors.DeviceError` naming it;
-one lost later is reopened every ``reconnect_interval`` seconds. Decoded
-payloads are never logged (they hold IINs).
+one lost later is released and reopened with a growing pause. A video file
+ends (``when_finished``) unless ``loop`` is set. Decoded payloads are never
+logged: they hold IINs.
 """
 from __future__ import annotations
 
@@ -28,42 +24,58 @@ import numpy as np
 
 from kiosk.errors import DeviceError
 
-from .decoders import make_decoder
+from .decoders import Decoder, make_decoder
 
 log = logging.getLogger("ashyq.camera")
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp")
-PREVIEW_SIZE = (160, 120)
+PREVIEW_SIZE = (160, 120)  # width, height of latest_preview()
+PREVIEW_INTERVAL = 0.2  # seconds between previews: the idle screen needs no more
 
 
 class RepeatFilter:
-    """Pure: which payloads seen at ``now`` are new scans."""
+    """Pure: which of the payloads read in a frame at ``now`` are new scans.
 
-    def __init__(self, repeat_seconds: float = 3.0, gone_after: float = 0.6):
-        self.repeat_seconds = repeat_seconds
-        self.gone_after = gone_after  # unseen this long = it left the frame
-        self._seen: dict[bytes, tuple[float, float]] = {}  # payload -> (emitted, last seen)
+    A payload is new when first read; again once it has left the frame
+    (missing from ``gone_frames`` decoded frames in a row *and* for
+    ``gone_after`` seconds: a frame lost to motion blur is not leaving, nor
+    is one slow decode); or once ``repeat_seconds`` passed since reported.
+
+        >>> repeats = RepeatFilter(repeat_seconds=3)
+        >>> repeats.filter([b"871008401427"], now=0.0), repeats.filter([b"871008401427"], now=0.1)
+        ([b'871008401427'], [])
+    """
+
+    def __init__(self, repeat_seconds: float = 3.0, gone_after: float = 0.5, gone_frames: int = 2):
+        self.repeat_seconds, self.gone_after, self.gone_frames = repeat_seconds, gone_after, gone_frames
+        self._seen: dict[bytes, list] = {}  # payload -> [reported at, last seen, frames missed]
 
     def filter(self, payloads: list[bytes], now: float) -> list[bytes]:
-        fresh = []
-        for payload in dict.fromkeys(payloads):
-            emitted, seen = self._seen.get(payload, (None, None))
-            if emitted is None or now - seen > self.gone_after or now - emitted >= self.repeat_seconds:
+        fresh, present = [], dict.fromkeys(payloads)
+        for payload in present:
+            track = self._seen.get(payload)
+            if track is None or self._left(track, now) or now - track[0] >= self.repeat_seconds:
                 fresh.append(payload)
-                emitted = now
-            self._seen[payload] = (emitted, now)
-        for payload, (_, seen) in list(self._seen.items()):
-            if now - seen > max(self.gone_after, self.repeat_seconds):
-                del self._seen[payload]
+                self._seen[payload] = [now, now, 0]
+            else:
+                track[1:] = [now, 0]
+        for payload, track in list(self._seen.items()):
+            if payload not in present:
+                track[2] += 1
+                if self._left(track, now):
+                    del self._seen[payload]
         return fresh
+
+    def _left(self, track: list, now: float) -> bool:
+        return track[2] >= self.gone_frames and now - track[1] >= self.gone_after
 
 
 class FolderCapture:
     """A folder of images read like a video (cv2.VideoCapture's interface)."""
 
-    def __init__(self, folder: str, fps: float):
+    def __init__(self, folder: str):
         self.files = sorted(os.path.join(folder, f) for f in os.listdir(folder)
                             if f.lower().endswith(IMAGE_TYPES))
-        self.index, self.fps = 0, fps
+        self.index = 0
 
     def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
         return bool(self.files)
@@ -75,59 +87,95 @@ class FolderCapture:
         self.index += 1
         return frame is not None, frame
 
-    def get(self, prop):
-        return self.fps if prop == cv2.CAP_PROP_FPS else 0
-
-    def set(self, prop, value):
-        return False
-
     def release(self) -> None:
         self.index = len(self.files)
 
 
+def source_kind(source) -> str:
+    """"device" (index or /dev path), "stream" (URL), "folder" or "file"."""
+    if isinstance(source, int) or source.isdigit() or source.startswith("/dev/"):
+        return "device"
+    if "://" in source:
+        return "stream"
+    return "folder" if os.path.isdir(source) else "file"
+
+
 def open_capture(source, width: int, height: int, fps: int):
-    """The capture for a source, and whether it is a file (finite) source."""
-    if isinstance(source, str) and source.isdigit():
-        source = int(source)
-    if isinstance(source, str) and os.path.isdir(source):
-        return FolderCapture(source, fps), True
-    is_file = isinstance(source, str) and os.path.isfile(source) and not source.startswith("/dev/")
-    capture = cv2.VideoCapture(source)
-    if not is_file:
-        capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
-        capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
-        capture.set(cv2.CAP_PROP_FPS, fps)
-    return capture, is_file
+    """An opened capture for ``source``, or None if it cannot be opened."""
+    kind = source_kind(source)
+    if kind == "folder":
+        capture = FolderCapture(source)
+    else:
+        capture = cv2.VideoCapture(int(source) if kind == "device" and str(source).isdigit()
+                                   else source)
+        if kind == "device":
+            capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+            capture.set(cv2.CAP_PROP_FPS, fps)
+    if not capture.isOpened():
+        capture.release()
+        return None
+    return capture
 
 
 class CameraScanner:
+    """Reads codes off a camera; ``when_scanned(payload)`` once per card shown.
+
+    ``decoder``: "zxing" (default), "zbar", or any object with
+    ``decode(frame) -> list[bytes]``. ``roi``: [x, y, w, h] of the frame to
+    decode, or empty for all of it. ``realtime``: pace a file at ``fps`` like
+    a camera (False: as fast as the decoder, every frame decoded). ``live``:
+    treat the source as a camera whose end is an unplug (default: devices
+    and streams are live, files and folders are not). ``preview``: keep a
+    small RGB copy of the newest frame for ``latest_preview()``.
+    ``clock``: the monotonic clock that times repeats on live sources (file
+    sources run on their own media time).
+
+        >>> with CameraScanner(0, roi=[80, 60, 480, 360]) as camera:   # doctest: +SKIP
+        ...     camera.when_scanned = lambda payload: print(len(payload))
+
+    Callbacks run on the camera's threads: ``when_scanned(payload)``,
+    ``when_frame(rgb)`` (160x120x3 uint8, at most five a second),
+    ``when_disconnected()``, ``when_connected()`` (after a reconnection),
+    ``when_finished()`` (a file source was read to its end).
+    """
+
     def __init__(self, source, *, width: int = 640, height: int = 480, fps: int = 15,
-                 roi=(), decoder: str = "zxing", repeat_seconds: float = 3.0, loop: bool = False,
-                 realtime: bool = True, reconnect_interval: float = 1.0):
+                 roi=(), decoder="zxing", repeat_seconds: float = 3.0,
+                 preview: bool = False, loop: bool = False, realtime: bool = True,
+                 live: Optional[bool] = None, reconnect_interval: float = 0.5,
+                 max_reconnect_interval: float = 8.0, clock: Callable[[], float] = time.monotonic):
         self.source = source
         self.size, self.fps = (width, height), fps
+        if roi and (len(roi) != 4 or roi[2] <= 0 or roi[3] <= 0 or min(roi[:2]) < 0):
+            raise ValueError(f"camera roi must be [x, y, width, height], got {list(roi)}")
         self.roi = tuple(roi) if roi else ()
-        self.decoder = make_decoder(decoder)
+        self.decoder: Decoder = make_decoder(decoder) if isinstance(decoder, str) else decoder
         self.repeats = RepeatFilter(repeat_seconds)
-        self.loop, self.realtime = loop, realtime
-        self.reconnect_interval = reconnect_interval
+        self.kind = source_kind(source)
+        self.live = self.kind in ("device", "stream") if live is None else live
+        self.preview, self.loop, self.realtime = preview, loop, realtime
+        self.reconnect_interval, self.max_reconnect_interval = reconnect_interval, max_reconnect_interval
+        self.clock = clock
         self.when_scanned: Optional[Callable[[bytes], None]] = None
-        self.when_frame: Optional[Callable[[np.ndarray], None]] = None  # small RGB previews
+        self.when_frame: Optional[Callable[[np.ndarray], None]] = None
+        self.when_connected = self.when_disconnected = self.when_finished = None  # () -> None
         self.frames_captured = self.frames_decoded = self.frames_dropped = 0
         self.is_finished = threading.Event()  # a file source has been read and decoded
-        self._mailbox: Optional[tuple[np.ndarray, float]] = None
+        self._preview: Optional[np.ndarray] = None
+        self._mailbox: Optional[tuple[np.ndarray, float]] = None  # (frame, seen at)
         self._mail = threading.Condition()
-        self._capture = None
-        self._is_file = False
-        self._done = False  # the capture side has nothing more to give
+        self._capture, self._done = None, False  # done: the capture has no more to give
         self._connected = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
     @classmethod
     def from_config(cls, section) -> "CameraScanner":
+        """From the ``[camera]`` section (kiosk/schema.py)."""
         return cls(section.source, width=section.width, height=section.height, fps=section.fps,
-                   roi=section.roi, decoder=section.decoder, repeat_seconds=section.repeat_seconds)
+                   roi=section.roi, decoder=section.decoder,
+                   repeat_seconds=section.repeat_seconds, preview=section.preview)
 
     @property
     def is_connected(self) -> bool:
@@ -136,81 +184,109 @@ class CameraScanner:
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
 
-    def _open(self) -> bool:
-        capture, self._is_file = open_capture(self.source, *self.size, self.fps)
-        if not capture.isOpened():
-            capture.release()
-            return False
-        self._capture = capture
-        self._connected.set()
-        return True
+    def latest_preview(self) -> Optional[np.ndarray]:
+        """The newest frame, 160x120 RGB, with the region of interest
+        outlined; None before the first, or when previews are off."""
+        return self._preview
 
     def start(self) -> None:
+        """Open the source and start reading; DeviceError if it is missing."""
         if self._threads:
             return
-        if not self._open():
-            raise DeviceError(f"cannot open camera {self.source!r}: not connected, or no permission "
+        if self.kind in ("file", "folder") or str(self.source).startswith("/dev/"):
+            if not os.path.exists(self.source):
+                raise DeviceError(f"camera {self.source} not found")
+        self._capture = open_capture(self.source, *self.size, self.fps)
+        if self._capture is None:
+            raise DeviceError(f"cannot open camera {self.source}: in use, or no permission "
                               "(is the user in the video group?)")
-        for name, target in (("camera-capture", self._capture_loop), ("camera-decode", self._decode_loop)):
+        self._connected.set()
+        for name, target in (("camera-capture", self._capture_loop),
+                             ("camera-decode", self._decode_loop)):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
 
+    def close(self) -> None:
+        self._stop.set()
+        with self._mail:
+            self._mail.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+        self._connected.clear()
+
+    def __enter__(self) -> "CameraScanner":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # ---- capture: never waits for the decoder ------------------------------------
 
     def _capture_loop(self) -> None:
+        paced = self.realtime and self.kind in ("file", "folder")  # a camera paces itself
         index, started = 0, time.monotonic()
         while not self._stop.is_set():
-            if self._is_file and self.realtime:
+            if paced:
                 # Wait for the frame's moment, then read it: like a camera,
                 # a frame is handed on as soon as it exists.
                 self._stop.wait(max(0.0, started + index / self.fps - time.monotonic()))
-            ok, frame = self._capture.read() if self._capture is not None else (False, None)
+            ok, frame = self._capture.read()
             if not ok:
-                if self._is_file and self.loop:
-                    self._capture.release()
-                    self._open()
+                if self.live:
+                    self._reconnect()
+                    started = time.monotonic() - index / self.fps  # no burst to catch up
                     continue
-                if self._is_file:
+                if not self.loop or not self._reopen():
                     break
-                self._reconnect()
                 continue
             index += 1
             self.frames_captured += 1
             # Files run on media time, so what counts as "still in view" does
             # not depend on how fast this machine reads them.
-            now = index / self.fps if self._is_file else time.monotonic()
+            now = self.clock() if self.live else index / self.fps
             with self._mail:
                 if self._mailbox is not None:
                     self.frames_dropped += 1
                 self._mailbox = (frame, now)
-                self._mail.notify()
-            if self._is_file and not self.realtime:
-                self._wait_for_decoder()  # as fast as possible, but every frame decoded
+                self._mail.notify_all()
+                if not self.realtime and not self.live:  # every frame decoded, none dropped
+                    while self._mailbox is not None and not self._stop.is_set():
+                        self._mail.wait(0.1)
         with self._mail:
             self._done = True
-            self._mail.notify()
+            self._mail.notify_all()
 
-    def _wait_for_decoder(self) -> None:
-        with self._mail:
-            while self._mailbox is not None and not self._stop.is_set():
-                self._mail.wait(0.1)
+    def _reopen(self) -> bool:
+        self._capture.release()
+        capture = open_capture(self.source, *self.size, self.fps)
+        if capture is not None:
+            self._capture = capture
+        return capture is not None
 
     def _reconnect(self) -> None:
-        log.warning("camera %r lost; reopening", self.source)
+        """Release the lost camera and reopen it, pausing longer each miss
+        (a camera that is gone for good costs little)."""
+        log.warning("camera %s lost; reopening", self.source)
         self._connected.clear()
-        if self._capture is not None:
-            self._capture.release()
-            self._capture = None
-        while not self._stop.is_set() and not self._open():
-            self._stop.wait(self.reconnect_interval)
-        if self.is_connected:
-            log.info("camera %r back", self.source)
+        self._call(self.when_disconnected)
+        pause = self.reconnect_interval
+        while not self._stop.is_set() and not self._reopen():
+            self._stop.wait(pause)
+            pause = min(pause * 2, self.max_reconnect_interval)
+        if not self._stop.is_set():
+            log.info("camera %s back", self.source)
+            self._connected.set()
+            self._call(self.when_connected)
 
     # ---- decode: newest frame only ------------------------------------------------
 
     def _decode_loop(self) -> None:
-        last_preview = 0.0
+        last_preview = None
         while not self._stop.is_set():
             with self._mail:
                 while self._mailbox is None and not self._done and not self._stop.is_set():
@@ -219,34 +295,48 @@ class CameraScanner:
                     break
                 frame, now = self._mailbox
                 self._mailbox = None
-                self._mail.notify()
+                self._mail.notify_all()
             self.decode_frame(frame, now)
-            if self.when_frame is not None and time.monotonic() - last_preview > 0.2:
-                last_preview = time.monotonic()
-                self.when_frame(cv2.cvtColor(cv2.resize(frame, PREVIEW_SIZE), cv2.COLOR_BGR2RGB))
-        self.is_finished.set()
+            if self.preview or self.when_frame is not None:
+                moment = self.clock()
+                if last_preview is None or moment - last_preview >= PREVIEW_INTERVAL:
+                    last_preview = moment
+                    self._preview = self._small(frame)
+                    self._call(self.when_frame, self._preview)
+        if not self._stop.is_set():
+            self.is_finished.set()
+            self._call(self.when_finished)
 
     def decode_frame(self, frame: np.ndarray, now: float) -> list[bytes]:
+        """Decode one frame seen at ``now``; report and return the new scans."""
         if self.roi:
             x, y, w, h = self.roi
-            frame = frame[y:y + h, x:x + w]
+            crop = frame[y:y + h, x:x + w]
+            frame = crop if crop.size else frame  # a region off the frame: read it all
         payloads = self.decoder.decode(frame)
         self.frames_decoded += 1
         fresh = self.repeats.filter(payloads, now)
         for payload in fresh:
-            if self.when_scanned is not None:
-                try:
-                    self.when_scanned(payload)
-                except Exception:  # noqa: BLE001 - a broken callback must not stop the camera
-                    log.exception("camera callback failed")
+            self._call(self.when_scanned, payload)
         return fresh
 
-    def close(self) -> None:
-        self._stop.set()
-        with self._mail:
-            self._mail.notify_all()
-        for thread in self._threads:
-            thread.join(timeout=3)
-        if self._capture is not None:
-            self._capture.release()
-            self._capture = None
+    def _small(self, frame: np.ndarray) -> np.ndarray:
+        small = cv2.resize(frame, PREVIEW_SIZE, interpolation=cv2.INTER_AREA)
+        if small.ndim == 2:
+            small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
+        if self.roi:
+            # Show visitors where to hold the card.
+            sx, sy = PREVIEW_SIZE[0] / frame.shape[1], PREVIEW_SIZE[1] / frame.shape[0]
+            x, y, w, h = self.roi
+            cv2.rectangle(small, (int(x * sx), int(y * sy)),
+                          (int((x + w) * sx) - 1, int((y + h) * sy) - 1), (0, 255, 0), 1)
+        return cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+
+    @staticmethod
+    def _call(callback, *args) -> None:
+        if callback is None:
+            return
+        try:
+            callback(*args)
+        except Exception:  # noqa: BLE001 - a broken callback must not stop the camera
+            log.exception("camera callback failed")
