@@ -156,6 +156,7 @@ class CameraScanner:
         self.live = self.kind in ("device", "stream") if live is None else live
         self.preview, self.loop, self.realtime = preview, loop, realtime
         self.reconnect_interval, self.max_reconnect_interval = reconnect_interval, max_reconnect_interval
+        self._pause = reconnect_interval  # before the next reopen; doubles while nothing comes
         self.clock = clock
         self.when_scanned: Optional[Callable[[bytes], None]] = None
         self.when_frame: Optional[Callable[[np.ndarray], None]] = None
@@ -213,7 +214,10 @@ class CameraScanner:
             self._mail.notify_all()
         for thread in self._threads:
             thread.join(timeout=5)
-        if self._capture is not None:
+        if any(thread.is_alive() for thread in self._threads):
+            # Releasing under a read still stuck in the driver can crash OpenCV.
+            log.warning("camera %s still busy after close; left to the daemon thread", self.source)
+        elif self._capture is not None:
             self._capture.release()
             self._capture = None
         self._connected.clear()
@@ -246,6 +250,7 @@ class CameraScanner:
                 continue
             index += 1
             self.frames_captured += 1
+            self._pause = self.reconnect_interval  # frames again: the next loss starts afresh
             # Files run on media time, so what counts as "still in view" does
             # not depend on how fast this machine reads them.
             now = self.clock() if self.live else index / self.fps
@@ -263,25 +268,28 @@ class CameraScanner:
 
     def _reopen(self) -> bool:
         self._capture.release()
+        if self._stop.is_set():
+            return False
         capture = open_capture(self.source, *self.size, self.fps)
         if capture is not None:
             self._capture = capture
         return capture is not None
 
     def _reconnect(self) -> None:
-        """Release the lost camera and reopen it, pausing longer each miss
-        (a camera that is gone for good costs little)."""
-        log.warning("camera %s lost; reopening", self.source)
+        """Release the lost camera and reopen it, pausing longer each miss.
+        The pause only shrinks back once a frame is read, so a camera that
+        opens but gives nothing, or is gone for good, costs little."""
+        if self._pause == self.reconnect_interval:
+            log.warning("camera %s lost; reopening", self.source)
         self._connected.clear()
         self._call(self.when_disconnected)
-        pause = self.reconnect_interval
-        while not self._stop.is_set() and not self._reopen():
-            self._stop.wait(pause)
-            pause = min(pause * 2, self.max_reconnect_interval)
-        if not self._stop.is_set():
-            log.info("camera %s back", self.source)
-            self._connected.set()
-            self._call(self.when_connected)
+        while not self._stop.is_set():
+            self._stop.wait(self._pause)
+            self._pause = min(self._pause * 2, self.max_reconnect_interval)
+            if self._reopen():
+                self._connected.set()
+                self._call(self.when_connected)
+                return
 
     # ---- decode: newest frame only ------------------------------------------------
 

@@ -1,4 +1,6 @@
-"""Test codes and camera-like videos, made with zxing-cpp and OpenCV.
+"""Test codes and camera-like videos, made with zxing-cpp and OpenCV, for the
+camera tests and bench/bench_camera.py. Variants: "clean", "rotated" (15
+degrees), "blurred", "noisy"; ``scene`` also takes brightness and perspective.
 
     frames = [scene(code_image("871008401427", "Code128"), "rotated")]
     write_video(path, frames)
@@ -16,6 +18,8 @@ VARIANTS = ("clean", "rotated", "blurred", "noisy")
 
 
 def code_image(text: str, symbology: str, scale: int = 3) -> np.ndarray:
+    """The code for ``text`` ("Code128", "QRCode" or "PDF417"), grey, black on
+    white, ``scale`` pixels a module, with its quiet zone."""
     image = np.array(zxingcpp.create_barcode(text, FORMATS[symbology]).to_image(scale=scale))
     return np.pad(image, 12 * scale, constant_values=255)  # the quiet zone
 
@@ -55,6 +59,8 @@ def scene(code: np.ndarray, variant: str = "clean", *, seed: int = 0,
 
 
 def write_video(path: str, frames, fps: int = 15) -> str:
+    """Write 640x480 BGR frames with OpenCV's VideoWriter (MJPG, as many USB
+    cameras send); returns ``path``."""
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), fps, SIZE)
     for frame in frames:
         writer.write(frame)
