@@ -1,6 +1,7 @@
 """Payload bytes from any scanner, or text typed by staff, become an
 :class:`~kiosk.model.Identity` or a :class:`~kiosk.errors.DocumentError`
-with a stable reason. Pure: no I/O, and "today" is given, never read.
+with a stable ``reason``. Pure: no I/O, and "today" is given, not read
+(``parse`` falls back to the system date only when a caller gives none).
 
     >>> parse(b"]C0871008401427\\r\\n").birth_date
     datetime.date(1987, 10, 8)
@@ -9,29 +10,66 @@ with a stable reason. Pure: no I/O, and "today" is given, never read.
     kiosk.errors.DocumentError: check digit does not match (not a valid IIN)
 
 IIN rules (DESIGN.md): 12 digits, YYMMDD, the 7th digit gives century and
-sex, a check digit over two weight passes. A BIN has the same shape but its
-5th digit is 4, 5 or 6 (a month cannot start so), and a BIN is never a person.
+sex, a check digit over two weight passes. A BIN has the same shape and check
+digit, but its 5th digit is its type, 4, 5 or 6, where an IIN has the first
+digit of the birth day (0-3); a BIN is never a person. MRZs are read by
+:mod:`kiosk.mrz`; this module decides what they mean for a Kazakh venue.
+No message here ever holds a whole number (privacy).
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Optional
 
 from .errors import DocumentError
 from .model import Identity
+from .mrz import Mrz, mrz_lines, read_mrz
 
 PASS_1 = tuple(range(1, 12))
 PASS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 CENTURIES = {"1": 1800, "2": 1800, "3": 1900, "4": 1900, "5": 2000, "6": 2000}
+BIN_TYPES = "456"
 # ']' + symbology letter + modifier: ]C0 Code 128, ]L2 PDF417, ]Q1 QR, ]d2 DataMatrix ...
-AIM_PREFIX = re.compile(rb"^\][A-Za-z][0-9A-Za-z]")
-CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
-PASSPORT_NUMBER = re.compile(r"^[A-Z0-9]{6,9}$")
+AIM_PREFIX = re.compile(r"\][A-Za-z][0-9A-Za-z]")
+PASSPORT_NUMBER = re.compile(r"[A-Z0-9]{6,9}")
+COUNTRY = re.compile(r"[A-Z]{1,3}")
+
+
+def clean(payload: bytes, max_length: int = 512) -> str:
+    """The text of a scan without scanner noise: terminators, surrounding
+    whitespace, control and invisible format characters (NUL, STX/ETX, a
+    BOM), an AIM symbology prefix. MRZ lines survive, joined by "\\n".
+
+    >>> clean(b"\\x02]L2P<UTO<<<\\r\\nL898902C36\\r\\n\\x03")
+    'P<UTO<<<\\nL898902C36'
+    """
+    if len(payload) > max_length:  # before decoding: a flood costs nothing
+        raise DocumentError("too-long", f"scan is {len(payload)} bytes, longer than the "
+                            f"limit of {max_length}")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DocumentError("not-utf8", "scan is not text (bytes that are not UTF-8)") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(c for c in text if c == "\n" or unicodedata.category(c) not in ("Cc", "Cf"))
+    text = text.strip()
+    if AIM_PREFIX.match(text):
+        text = text[3:]
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if not lines:
+        raise DocumentError("empty", "scan is empty (only noise or whitespace)")
+    return "\n".join(lines)
 
 
 def iin_check_digit(first11: str) -> Optional[int]:
-    """The check digit for 11 digits, or None when both passes give 10."""
+    """The check digit for an IIN's first 11 digits, or None when both
+    weight passes give 10 (no IIN starts so).
+
+    >>> iin_check_digit("87100840142"), iin_check_digit("06121160001")
+    (7, 2)
+    """
     digits = [int(c) for c in first11]
     for weights in (PASS_1, PASS_2):
         check = sum(d * w for d, w in zip(digits, weights)) % 11
@@ -40,55 +78,58 @@ def iin_check_digit(first11: str) -> Optional[int]:
     return None
 
 
-def clean(payload: bytes, max_length: int = 512) -> str:
-    """Scanner noise removed: terminators, spaces, an AIM symbology prefix,
-    NUL and control bytes. MRZ line breaks survive as "\\n"."""
-    if len(payload) > max_length:
-        raise DocumentError("too-long", f"scan is {len(payload)} bytes, more than {max_length}")
-    payload = payload.strip(b" \t\r\n\x00")
-    payload = AIM_PREFIX.sub(b"", payload)
-    try:
-        text = payload.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DocumentError("not-utf8", "scan is not text (bytes that are not UTF-8)") from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = CONTROL.sub("", text)
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
-    if not lines:
-        raise DocumentError("empty", "scan is empty")
-    return "\n".join(lines)
+def check_iin(digits: str) -> None:
+    """Raise DocumentError with the specific reason a string is not a
+    person's IIN: not-digits, wrong-length, bad-check-digit, not-a-person,
+    bad-century, bad-date.
+
+    >>> check_iin("871008401427")  # valid: nothing happens
+    """
+    if not (digits.isascii() and digits.isdigit()):
+        raise DocumentError("not-digits", "an IIN has only digits")
+    if len(digits) != 12:
+        raise DocumentError("wrong-length", f"an IIN has 12 digits, this has {len(digits)}")
+    if iin_check_digit(digits[:11]) != int(digits[11]):
+        raise DocumentError("bad-check-digit", "check digit does not match (not a valid IIN)")
+    if digits[4] in BIN_TYPES:
+        raise DocumentError("not-a-person", "this is a company number (BIN), not a person")
+    iin_birth_date(digits)
 
 
 def iin_birth_date(iin: str) -> dt.date:
-    century = CENTURIES.get(iin[6])
+    """The birth date an IIN encodes (century from its 7th digit).
+
+    >>> iin_birth_date("061211600012")
+    datetime.date(2006, 12, 11)
+    """
+    century = CENTURIES.get(iin[6:7])
     if century is None:
-        raise DocumentError("bad-century", "7th digit is not a century and sex code (1-6)")
+        raise DocumentError("bad-century", "the 7th digit (century and sex) must be 1 to 6")
     try:
         return dt.date(century + int(iin[0:2]), int(iin[2:4]), int(iin[4:6]))
     except ValueError:
         raise DocumentError("bad-date", "the birth date in the IIN does not exist") from None
 
 
-def age_on(birth: dt.date, on: dt.date) -> int:
-    """Whole years; a 29 February birthday counts from 1 March in common years."""
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
 def iin_sex(iin: str) -> str:
+    """'M' for an odd 7th digit, 'F' for an even one.
+
+    >>> iin_sex("871008401427")
+    'F'
+    """
+    if iin[6:7] not in CENTURIES:
+        raise DocumentError("bad-century", "the 7th digit (century and sex) must be 1 to 6")
     return "M" if int(iin[6]) % 2 else "F"
 
 
-def check_iin(digits: str) -> None:
-    """Raise DocumentError with the specific reason a number is not a person's IIN."""
-    if not digits.isdigit() or not digits.isascii():
-        raise DocumentError("not-digits", "an IIN has only digits")
-    if len(digits) != 12:
-        raise DocumentError("wrong-length", f"an IIN has 12 digits, this has {len(digits)}")
-    if iin_check_digit(digits[:11]) != int(digits[11]):
-        raise DocumentError("bad-check-digit", "check digit does not match (not a valid IIN)")
-    if digits[4] in "456":
-        raise DocumentError("not-a-person", "this is a company number (BIN), not a person")
-    iin_birth_date(digits)
+def age_on(birth: dt.date, on: dt.date) -> int:
+    """Whole years on a day; a 29 February birthday comes on 1 March in
+    common years.
+
+    >>> age_on(dt.date(2000, 2, 29), dt.date(2001, 2, 28))
+    0
+    """
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
 def identity_from_iin(iin: str, kind: str = "iin") -> Identity:
@@ -96,15 +137,44 @@ def identity_from_iin(iin: str, kind: str = "iin") -> Identity:
     return Identity(kind=kind, number=iin, iin=iin, birth_date=iin_birth_date(iin), country="KAZ")
 
 
+def identity_from_mrz(mrz: Mrz) -> Identity:
+    """A Kazakh ID card is its holder's IIN; any other MRZ is its document
+    number, with the IIN only when a Kazakh passport's personal number is one."""
+    if mrz.format == "TD1":
+        iin = mrz.optional[:12]
+        if mrz.issuer == "KAZ" and iin.isdigit():
+            check_iin(iin)
+            if mrz.birth_date is not None and iin_birth_date(iin) != mrz.birth_date:
+                raise DocumentError("mrz-iin-mismatch",
+                                    "the IIN's birth date is not the MRZ's birth date")
+            return identity_from_iin(iin, kind="id-card")
+        return Identity("id-card", mrz.number, None, mrz.birth_date, mrz.nationality or mrz.issuer)
+    personal = mrz.optional.replace("<", "")
+    iin = personal if mrz.nationality == "KAZ" and _is_iin(personal) else None
+    return Identity("passport", mrz.number, iin, mrz.birth_date, mrz.nationality or mrz.issuer)
+
+
+def _is_iin(text: str) -> bool:
+    try:
+        check_iin(text)
+    except DocumentError:
+        return False  # a personal number that is not an IIN is not ours to refuse
+    return True
+
+
 def parse(payload: bytes, *, max_length: int = 512,
           today: Optional[dt.date] = None) -> Identity:
     """The identity in a scan: a bare IIN, an ID card's TD1 MRZ, or a
-    passport's TD3/TD2 MRZ."""
-    from .mrz import identity_from_mrz, looks_like_mrz
+    passport's TD3/TD2 MRZ. Raises DocumentError and nothing else.
+
+    >>> parse(b"871008401427\\r").kind
+    'iin'
+    """
     text = clean(payload, max_length)
-    if looks_like_mrz(text):
-        return identity_from_mrz(text, today=today or dt.date.today())
-    if "\n" not in text and text.isdigit():
+    lines = mrz_lines(text)
+    if lines is not None:
+        return identity_from_mrz(read_mrz("\n".join(lines), today=today or dt.date.today()))
+    if text.isascii() and text.isdigit():
         return identity_from_iin(text)
     raise DocumentError("unrecognised", "not an IIN, ID-card MRZ or passport MRZ")
 
@@ -112,12 +182,25 @@ def parse(payload: bytes, *, max_length: int = 512,
 def parse_typed(text: str, *, country: Optional[str] = None,
                 today: Optional[dt.date] = None) -> Identity:
     """A number staff typed: 12 digits are an IIN, anything else a passport
-    number (6-9 letters and digits)."""
-    text = text.strip().upper().replace(" ", "")
-    if text.isdigit() and len(text) == 12:
-        return identity_from_iin(text)
-    if text.isdigit() and len(text) in (11, 13):
-        check_iin(text)  # a mistyped IIN: say so, not "bad passport"
-    if not PASSPORT_NUMBER.match(text):
+    number (6-9 letters and digits) of ``country`` (an ICAO code, or None).
+    ``today`` is accepted for symmetry with :func:`parse` and unused: a typed
+    number carries no date to place in a century.
+
+    >>> parse_typed("n 1234567", country="rus").number
+    'N1234567'
+    """
+    text = "".join(text.split()).upper()
+    if not text:
+        raise DocumentError("empty", "nothing was typed")
+    if text.isascii() and text.isdigit():
+        if len(text) == 12:
+            return identity_from_iin(text)
+        if len(text) in (11, 13):
+            check_iin(text)  # a mistyped IIN: say so, not "bad passport number"
+    if not PASSPORT_NUMBER.fullmatch(text):
         raise DocumentError("bad-passport-number", "a passport number has 6 to 9 letters and digits")
+    if country is not None:
+        country = country.strip().upper()
+        if not COUNTRY.fullmatch(country):
+            raise DocumentError("bad-country", "a country is a 3-letter ICAO code like RUS")
     return Identity(kind="passport", number=text, iin=None, birth_date=None, country=country)

@@ -1,126 +1,208 @@
 """ICAO 9303 machine-readable zones: TD1 (ID cards, 3 x 30), TD2 (2 x 36)
-and TD3 (passports, 2 x 44). Every check digit is verified, the composite
-too. Pure functions; the builders at the end are the inverse, for the demo
-and the tests.
+and TD3 (passports, 2 x 44), read into an :class:`Mrz` with every check
+digit verified, the composite too. Pure: "today" is given, never read.
 
-    >>> mrz = id_card_mrz("871008401427", "N01234567", dt.date(2030, 1, 1))
-    >>> identity_from_mrz(mrz, today=dt.date(2026, 11, 23)).kind
-    'id-card'
+This module knows ICAO only; what a Kazakh IIN in the optional data means is
+:mod:`kiosk.documents`' business.
 
-Field positions below are 0-based slices of the 1-based positions in the
-standard (e.g. TD1 line 1 positions 16-27, the Kazakh IIN, is [15:27]).
+    >>> mrz = read_mrz("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\\n"
+    ...                "L898902C36UTO7408122F1204159ZE184226B<<<<<10", today=dt.date(2026, 1, 1))
+    >>> mrz.format, mrz.nationality, mrz.birth_date, mrz.expiry_date
+    ('TD3', 'UTO', datetime.date(1974, 8, 12), datetime.date(2012, 4, 15))
+
+Field positions below are 0-based slices of the standard's 1-based positions
+(TD1 line 1 positions 16-30, the optional data, is ``[15:30]``). An expired
+document is read, not refused: expiry is policy, and it is exposed here.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
+from typing import Optional
 
-from .documents import check_iin, iin_birth_date
 from .errors import DocumentError
-from .model import Identity
+from .model import mask
 
 SHAPES = {(30, 30, 30): "TD1", (36, 36): "TD2", (44, 44): "TD3"}
-MRZ_CHARS = re.compile(r"^[A-Z0-9<]+$")
+# Document codes by format (9303 parts 4-6); a visa (V, MRV-A/B) has the
+# passport's shape but no composite check and names no person's own document.
+CODES = {"TD1": "IAC", "TD2": "IACP", "TD3": "P"}
+MRZ_LINE = re.compile(r"[A-Z0-9<]+")
 WEIGHTS = (7, 3, 1)
 
 
+@dataclass(frozen=True)
+class Mrz:
+    """One machine-readable zone, check digits verified, fillers stripped
+    from the codes and the number. ``optional`` keeps its fillers and its
+    positions (TD1 line 1 after the number; TD3 personal number; TD2 optional
+    data); ``optional_2`` is TD1 line 2's optional data. A date the document
+    marks unknown (fillers) is None."""
+
+    format: str
+    code: str
+    issuer: str
+    number: str
+    nationality: str
+    birth_date: Optional[dt.date]
+    sex: str
+    expiry_date: Optional[dt.date]
+    optional: str
+    optional_2: str = ""
+
+    def __repr__(self) -> str:  # a document number is never printed in clear
+        return (f"Mrz(format={self.format!r}, issuer={self.issuer!r}, "
+                f"number={mask(self.number)!r}, expiry_date={self.expiry_date!r})")
+
+
 def char_value(c: str) -> int:
-    if c.isdigit():
-        return int(c)
+    """'0'-'9' are themselves, 'A'-'Z' 10-35, '<' 0."""
+    if "0" <= c <= "9":
+        return ord(c) - ord("0")
     if c == "<":
         return 0
     return ord(c) - ord("A") + 10
 
 
 def compute_check(field: str) -> str:
+    """The check digit over an MRZ field: weights 7, 3, 1, sum mod 10.
+
+    >>> compute_check("L898902C3")
+    '6'
+    """
     return str(sum(char_value(c) * WEIGHTS[i % 3] for i, c in enumerate(field)) % 10)
 
 
-def looks_like_mrz(text: str) -> bool:
-    """Two or three lines with a filler: an MRZ attempt, judged by
-    :func:`identity_from_mrz` so a bad one gets a specific reason."""
-    return text.count("\n") in (1, 2) and "<" in text
+def mrz_lines(text: str) -> Optional[list[str]]:
+    """The lines of an MRZ attempt, or None when the text is not one.
 
-
-def _verify(field: str, check: str, name: str, *, optional: bool = False) -> None:
-    if optional and check == "<" and set(field) <= {"<"}:
-        return
-    if compute_check(field) != check:
-        raise DocumentError(f"mrz-bad-check-{name}", f"MRZ {name} check digit does not match")
-
-
-def _date(yymmdd: str, name: str, *, birth: bool, today: dt.date) -> dt.date:
-    if not yymmdd.isdigit():
-        raise DocumentError(f"mrz-bad-{name}", f"MRZ {name} date is not digits")
-    year = 2000 + int(yymmdd[:2])
-    if birth and year > today.year:
-        year -= 100
-    try:
-        return dt.date(year, int(yymmdd[2:4]), int(yymmdd[4:6]))
-    except ValueError:
-        raise DocumentError(f"mrz-bad-{name}", f"MRZ {name} date does not exist") from None
-
-
-def _strip(field: str) -> str:
-    return field.replace("<", "")
-
-
-def identity_from_mrz(text: str, *, today: dt.date) -> Identity:
+    Two or three lines with a filler are an attempt (judged by
+    :func:`read_mrz`, so a bad one gets a specific reason); so is one line
+    holding a whole MRZ run together (72, 88 or 90 MRZ characters, as some
+    readers send it) or a single MRZ line on its own (refused as too short).
+    """
     lines = text.split("\n")
+    if len(lines) in (2, 3) and "<" in text:
+        return lines
+    if len(lines) == 1 and "<" in text and MRZ_LINE.fullmatch(text):
+        for width, count in ((30, 3), (36, 2), (44, 2)):
+            if len(text) == width * count:
+                return [text[i:i + width] for i in range(0, len(text), width)]
+        if len(text) in (30, 36, 44):
+            return [text]
+    return None
+
+
+def read_mrz(text: str, *, today: dt.date) -> Mrz:
+    """Read and verify one MRZ (lines separated by "\\n"); DocumentError
+    with an ``mrz-...`` reason otherwise."""
+    lines = mrz_lines(text) or text.split("\n")
     shape = SHAPES.get(tuple(len(line) for line in lines))
     if shape is None:
-        raise DocumentError("mrz-bad-length", "MRZ lines are not 3x30, 2x36 or 2x44 characters")
-    if not all(MRZ_CHARS.match(line) for line in lines):
-        raise DocumentError("mrz-bad-chars", "MRZ has characters outside A-Z, 0-9 and <")
-    return _td1(lines, today) if shape == "TD1" else _td2_td3(lines, today)
+        raise DocumentError("mrz-bad-length", "MRZ lines are not 3 x 30, 2 x 36 or 2 x 44 "
+                            "characters (part of it was not read?)")
+    if not all(MRZ_LINE.fullmatch(line) for line in lines):
+        raise DocumentError("mrz-bad-chars", "MRZ has characters other than A-Z, 0-9 and <")
+    if lines[0][0] not in CODES[shape]:
+        raise DocumentError("mrz-bad-type", "MRZ is not a passport's or an ID card's "
+                            "(a visa or another document?)")
+    return _td1(lines, today) if shape == "TD1" else _td2_td3(lines, shape, today)
 
 
-def _td1(lines: list[str], today: dt.date) -> Identity:
+def _verify(field: str, check: str, name: str) -> None:
+    if compute_check(field) != check:
+        raise DocumentError(f"mrz-bad-check-{name}",
+                            f"MRZ {_NAMES[name]} check digit does not match (misread or altered)")
+
+
+_NAMES = {"document": "document number", "birth": "birth date", "expiry": "expiry date",
+          "optional": "personal number", "composite": "composite"}
+
+
+def _number(principal: str, check: str, optional: str) -> tuple[str, str]:
+    """The document number and the optional data left after it.
+
+    A number longer than 9 characters has '<' in place of its check digit and
+    continues at the start of the optional data, ending in its check digit
+    (9303 part 5, 4.2.4 note j).
+    """
+    if check == "<" and "<" not in principal and optional[:1] not in ("", "<"):
+        extension = optional.split("<", 1)[0]
+        if len(extension) < 2:
+            raise DocumentError("mrz-bad-check-document",
+                                "MRZ long document number has no check digit")
+        _verify(principal + extension[:-1], extension[-1], "document")
+        number, optional = principal + extension[:-1], optional[len(extension):]
+    else:
+        _verify(principal, check, "document")
+        number = principal
+    number = number.replace("<", "")
+    if not number:
+        raise DocumentError("mrz-no-number", "MRZ has no document number")
+    return number, optional
+
+
+def _date(yymmdd: str, name: str, *, today: dt.date) -> Optional[dt.date]:
+    """A birth date is never in the future: a two-digit year that would be
+    is the previous century's. An expiry date lies within 50 years of today
+    either way (a card from 1999 expired; one "until 2099" does not exist)."""
+    pairs = (yymmdd[0:2], yymmdd[2:4], yymmdd[4:6])
+    if "<<" in pairs and all(p == "<<" or p.isdigit() for p in pairs):
+        return None  # 9303: "<<" for a year, month or day that is not known
+    if not yymmdd.isdigit():
+        raise DocumentError(f"mrz-bad-{name}", f"MRZ {_NAMES[name]} is not a date")
+    year, month, day = int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:6])
+    if name == "birth":
+        centuries = (2000, 1900)
+    else:
+        centuries = (2000, 1900) if 2000 + year <= today.year + 50 else (1900,)
+    for century in centuries:
+        try:
+            date = dt.date(century + year, month, day)
+        except ValueError:
+            raise DocumentError(f"mrz-bad-{name}",
+                                f"MRZ {_NAMES[name]} does not exist") from None
+        if name != "birth" or date <= today:
+            return date
+    raise DocumentError("mrz-bad-birth", "MRZ birth date is in the future")
+
+
+def _td1(lines: list[str], today: dt.date) -> Mrz:
     upper, middle, _ = lines
-    _verify(upper[5:14], upper[14], "document")
+    number, optional = _number(upper[5:14], upper[14], upper[15:30])
     _verify(middle[0:6], middle[6], "birth")
     _verify(middle[8:14], middle[14], "expiry")
     _verify(upper[5:30] + middle[0:7] + middle[8:15] + middle[18:29], middle[29], "composite")
-    birth = _date(middle[0:6], "birth", birth=True, today=today)
-    _date(middle[8:14], "expiry", birth=False, today=today)
-    nationality = _strip(middle[15:18])
-    issuer = _strip(upper[2:5])
-    optional = upper[15:27]
-    if issuer == "KAZ" and optional.isdigit():
-        check_iin(optional)
-        if iin_birth_date(optional) != birth:
-            raise DocumentError("mrz-iin-mismatch", "the IIN's birth date differs from the MRZ's")
-        return Identity("id-card", optional, optional, birth, "KAZ")
-    return Identity("id-card", _strip(upper[5:14]), None, birth, nationality or issuer)
+    return Mrz(format="TD1", code=upper[0:2].replace("<", ""), issuer=upper[2:5].replace("<", ""),
+               number=number, nationality=middle[15:18].replace("<", ""),
+               birth_date=_date(middle[0:6], "birth", today=today), sex=middle[7],
+               expiry_date=_date(middle[8:14], "expiry", today=today),
+               optional=optional, optional_2=middle[18:29])
 
 
-def _td2_td3(lines: list[str], today: dt.date) -> Identity:
+def _td2_td3(lines: list[str], shape: str, today: dt.date) -> Mrz:
     upper, lower = lines
-    td3 = len(lower) == 44
-    _verify(lower[0:9], lower[9], "document")
-    _verify(lower[13:19], lower[19], "birth")
-    _verify(lower[21:27], lower[27], "expiry")
-    if td3:
-        _verify(lower[28:42], lower[42], "optional", optional=True)
+    if shape == "TD3":
+        number, _ = _number(lower[0:9], lower[9], "")  # TD3 has no long numbers
+        optional = lower[28:42]
+        # an unused personal number may carry '<' as its check digit (9303-4)
+        if not (lower[42] == "<" and set(optional) == {"<"}):
+            _verify(optional, lower[42], "optional")
         composite = lower[0:10] + lower[13:20] + lower[21:43]
     else:
+        number, optional = _number(lower[0:9], lower[9], lower[28:35])
         composite = lower[0:10] + lower[13:20] + lower[21:35]
+    _verify(lower[13:19], lower[19], "birth")
+    _verify(lower[21:27], lower[27], "expiry")
     _verify(composite, lower[-1], "composite")
-    birth = _date(lower[13:19], "birth", birth=True, today=today)
-    _date(lower[21:27], "expiry", birth=False, today=today)
-    nationality = _strip(lower[10:13])
-    personal = _strip(lower[28:42] if td3 else lower[28:35])
-    iin = None
-    if nationality == "KAZ" and len(personal) == 12 and personal.isdigit():
-        try:
-            check_iin(personal)
-            iin = personal
-        except DocumentError:
-            iin = None  # a foreign personal number is not ours to judge
-    return Identity("passport", _strip(lower[0:9]), iin, birth, nationality)
+    return Mrz(format=shape, code=upper[0:2].replace("<", ""), issuer=upper[2:5].replace("<", ""),
+               number=number, nationality=lower[10:13].replace("<", ""),
+               birth_date=_date(lower[13:19], "birth", today=today), sex=lower[20],
+               expiry_date=_date(lower[21:27], "expiry", today=today), optional=optional)
 
 
-# ---- builders: fields in, a valid MRZ out -----------------------------------
+# ---- builders: fields in, a valid MRZ out (for the demo) ---------------------
 
 def _pad(value: str, width: int) -> str:
     return (value + "<" * width)[:width]
@@ -132,15 +214,14 @@ def _yymmdd(day: dt.date) -> str:
 
 def id_card_mrz(iin: str, document: str, expiry: dt.date, *, surname="TESTOV",
                 given="TEST", sex="M") -> str:
-    """A Kazakh ID card's TD1 MRZ with the IIN in line 1's optional data."""
-    birth = iin_birth_date(iin)
+    """A Kazakh ID card's TD1 MRZ with the IIN in line 1's optional data
+    (the IIN's first six digits are the birth date, as the MRZ writes it)."""
     number = _pad(document, 9)
     upper = "IDKAZ" + number + compute_check(number) + _pad(iin, 15)
-    middle = _yymmdd(birth) + compute_check(_yymmdd(birth)) + sex + _yymmdd(expiry) + \
+    middle = iin[:6] + compute_check(iin[:6]) + sex + _yymmdd(expiry) + \
         compute_check(_yymmdd(expiry)) + "KAZ" + "<" * 11
     middle += compute_check(upper[5:30] + middle[0:7] + middle[8:15] + middle[18:29])
-    lower = _pad(f"{surname}<<{given}", 30)
-    return "\n".join((upper, middle, lower))
+    return "\n".join((upper, middle, _pad(f"{surname}<<{given}", 30)))
 
 
 def passport_mrz(number: str, country: str, *, birth: dt.date = dt.date(1990, 1, 1),
@@ -148,10 +229,9 @@ def passport_mrz(number: str, country: str, *, birth: dt.date = dt.date(1990, 1,
                  surname="TESTOV", given="TEST", sex="M") -> str:
     """A passport's TD3 MRZ."""
     upper = _pad(f"P<{country}{surname}<<{given}", 44)
-    doc = _pad(number, 9)
-    personal = _pad(personal, 14)
-    personal_check = compute_check(personal) if personal.strip("<") else "<"
+    doc, personal = _pad(number, 9), _pad(personal, 14)
     lower = doc + compute_check(doc) + country + _yymmdd(birth) + compute_check(_yymmdd(birth)) + \
-        sex + _yymmdd(expiry) + compute_check(_yymmdd(expiry)) + personal + personal_check
+        sex + _yymmdd(expiry) + compute_check(_yymmdd(expiry)) + personal + \
+        (compute_check(personal) if personal.strip("<") else "<")
     lower += compute_check(lower[0:10] + lower[13:20] + lower[21:43])
     return upper + "\n" + lower
