@@ -62,6 +62,14 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "bad-passport-number": ("Паспорт нөмірі қате", "Неверный номер паспорта",
                             "Not a passport number"),
     "mrz": ("MRZ бақылау саны қате", "Ошибка контрольной цифры MRZ", "MRZ check digit wrong"),
+    "mrz-bad-type": ("Бұл құжат кіруге жарамайды", "Этот документ не подходит для входа",
+                     "This document is not accepted here"),
+    "mrz-bad-length": ("MRZ толық оқылмады", "MRZ прочитана не полностью", "MRZ not read in full"),
+    "mrz-no-number": ("Құжат нөмірі жоқ", "Нет номера документа", "No document number"),
+    "mrz-iin-mismatch": ("ЖСН мен туған күн сәйкес емес", "ИИН не совпадает с датой рождения",
+                         "IIN and birth date disagree"),
+    "not-digits": ("ЖСН тек саннан тұрады", "ИИН состоит только из цифр", "An IIN has only digits"),
+    "bad-country": ("Ел коды қате", "Неверный код страны", "Not a country code"),
 }
 
 
@@ -74,5 +82,6 @@ def words(key: str, language: str) -> tuple[str, str, str]:
 
 
 def reason_words(reason: str, language: str) -> tuple[str, str, str]:
-    return words(reason if reason in REASONS else ("mrz" if reason.startswith("mrz") else
-                                                   "unrecognised"), language)
+    if reason in REASONS:
+        return words(reason, language)
+    return words("mrz" if reason.startswith("mrz-bad-check") else "unrecognised", language)

@@ -89,6 +89,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "terminator": Key(str, "CR", choices=("CR", "LF", "CRLF", "none")),
         "idle_timeout": Key(NUM, 0.15, min=0.01, max=5),
         "max_length": Key(int, 512, min=16, max=8192),
+        "multiline": Key(bool, False),
+        "required": Key(bool, False),
     },
     "camera": {
         "enabled": Key(bool, False),
