@@ -162,6 +162,7 @@ class CameraScanner:
         self.when_frame: Optional[Callable[[np.ndarray], None]] = None
         self.when_connected = self.when_disconnected = self.when_finished = None  # () -> None
         self.frames_captured = self.frames_decoded = self.frames_dropped = 0
+        self.decode_seconds = 0.0  # time inside the decoder: how busy the pipeline keeps it
         self.is_finished = threading.Event()  # a file source has been read and decoded
         self._preview: Optional[np.ndarray] = None
         self._mailbox: Optional[tuple[np.ndarray, float]] = None  # (frame, seen at)
@@ -321,7 +322,9 @@ class CameraScanner:
             x, y, w, h = self.roi
             crop = frame[y:y + h, x:x + w]
             frame = crop if crop.size else frame  # a region off the frame: read it all
+        started = time.perf_counter()
         payloads = self.decoder.decode(frame)
+        self.decode_seconds += time.perf_counter() - started
         self.frames_decoded += 1
         fresh = self.repeats.filter(payloads, now)
         for payload in fresh:

@@ -220,6 +220,18 @@ def test_unplugged_camera_is_reopened_with_backoff(tmp_path):
     assert not camera.is_connected
 
 
+def test_a_camera_that_opens_but_gives_nothing_is_retried(tmp_path):
+    (tmp_path / "000.png").write_bytes(b"not an image")  # opens, never gives a frame
+    lost = queue.Queue()
+    camera = CameraScanner(str(tmp_path), live=True, reconnect_interval=0.01,
+                           max_reconnect_interval=0.02)
+    camera.when_disconnected = lambda: lost.put(True)
+    with camera:
+        for _ in range(3):
+            assert lost.get(timeout=WAIT)
+    assert camera.frames_captured == 0
+
+
 def test_latest_preview_is_a_small_rgb_frame_with_the_region_outlined(tmp_path):
     red = np.zeros((480, 640, 3), np.uint8)
     red[:, :, 2] = 255  # BGR: pure red
