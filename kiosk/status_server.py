@@ -4,17 +4,29 @@ standard library's HTTP server, for demos, tests and venue trials.
     ashyq-kiosk status-server --people people.csv --port 8080 --token-file token
 
 It can be told to misbehave, at start (``--fault``) or at run time
-(``server.fault = ...``): ``delay:SECONDS``, ``error:CODE``, ``not-json``,
-``unknown-status``, ``drop`` (close without answering), ``slow-drip`` (one
-byte every half second). Its log shows only the last four digits of a number.
+(``server.fault = ...``), for every request or, through an optional fourth
+``fault`` column of the people file, for one person:
+
+    delay:SECONDS   wait, then answer normally
+    error:CODE      answer with that HTTP status (500, 503, 429...)
+    not-json        answer 200 with a body that is not JSON
+    unknown-status  answer 200 with Status "purple"
+    drop            close the connection without answering
+    slow-drip       send the headers, then the body one byte per 0.5 s
+
+Its log shows only the last four digits of a number (the standard access log,
+which would print request lines, is silenced).
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import datetime as dt
+import hmac
 import json
+import socket
 import sys
+import threading
 import time
 from collections import deque
 from typing import Optional
@@ -24,8 +36,8 @@ from .model import COLOURS, mask
 
 PATH = "/v2/api/qrpass/employee/check"
 DEMO_TOKEN = "demo-token"
-# The demo's people (kiosk/demo/people.csv); "unknown" is valid but absent,
-# "bin" is a company number with a valid check digit.
+# The demo's people (kiosk/demo/people.csv). All numbers have valid check
+# digits; "unknown" is a person absent from the file; "bin" is a company.
 DEMO_PEOPLE = {
     "green": "871008401427",
     "blue": "900315312301",
@@ -39,95 +51,223 @@ DEMO_PEOPLE = {
 DESCRIPTIONS = {"green": "Negative PCR or vaccinated", "blue": "No PCR result, not a contact",
                 "yellow": "Contact of a case", "red": "Positive"}
 ALMATY = dt.timezone(dt.timedelta(hours=6))
+DRIP_SECONDS = 0.5
+MAX_REQUEST = 64 * 1024
+IDLE_SECONDS = 120  # a kept-alive connection left idle this long is closed, as real servers do
+
+
+def check_fault(fault: str) -> str:
+    """The fault if it is one this server knows, else ValueError.
+
+    >>> check_fault("error:503")
+    'error:503'
+    """
+    name, _, arg = fault.partition(":")
+    try:
+        if name == "delay" and float(arg) >= 0:
+            return fault
+        if name == "error" and 100 <= int(arg) <= 599:
+            return fault
+    except ValueError:
+        pass
+    if fault in ("", "not-json", "unknown-status", "drop", "slow-drip"):
+        return fault
+    raise ValueError(f"unknown fault {fault!r}: use delay:SECONDS, error:CODE, not-json, "
+                     "unknown-status, drop or slow-drip")
 
 
 def load_people(path: str) -> dict[str, dict]:
-    """CSV with the header ``number,colour,name``; a bad row is a ValueError
-    naming the file and line."""
+    """CSV with the header ``number,colour,name`` (and optionally ``fault``);
+    a bad row is a ValueError naming the file and line, never the number."""
     people = {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            number, colour = (row.get("number") or "").strip(), (row.get("colour") or "").strip()
-            if not number or colour not in COLOURS:
-                raise ValueError(f"{path}:{line}: need a number and one of {', '.join(COLOURS)}")
-            people[number] = {"colour": colour, "name": (row.get("name") or "").strip()}
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if not {"number", "colour", "name"} <= set(reader.fieldnames or ()):
+                raise ValueError(f"{path}:1: the header must be number,colour,name")
+            for row in reader:
+                line = reader.line_num
+                number = (row.get("number") or "").strip().upper()
+                colour = (row.get("colour") or "").strip().lower()
+                if not number or colour not in COLOURS:
+                    raise ValueError(f"{path}:{line}: need a number and one of {', '.join(COLOURS)}")
+                try:
+                    fault = check_fault((row.get("fault") or "").strip())
+                except ValueError as exc:
+                    raise ValueError(f"{path}:{line}: {exc}") from None
+                people[number] = {"colour": colour, "name": (row.get("name") or "").strip(),
+                                  "fault": fault}
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path}: not a UTF-8 CSV file: {exc}") from None
     return people
 
 
 class _Handler(JsonHandler):
+    timeout = IDLE_SECONDS
+
+    def setup(self):
+        super().setup()
+        self.owner._opened(self.connection)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.owner._closed(self.connection)
+
     def do_POST(self):
         started = time.perf_counter()
+        try:
+            self._handle(started)
+        except OSError:  # the client gave up (its deadline) or the server is stopping
+            self.close_connection = True
+
+    def _handle(self, started: float):
         owner = self.owner
-        raw = self.body()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_REQUEST:
+            self.close_connection = True
+            return self._answer(413, {"error": "request too large"}, started)
+        raw = self.rfile.read(length)
         if self.path != PATH:
             return self._answer(404, {"error": "no such endpoint"}, started)
-        if self.headers.get("Authorization") != f"Bearer {owner.token}":
+        if not hmac.compare_digest(self.headers.get("Authorization", "").encode(),
+                                   f"Bearer {owner.token}".encode()):
             return self._answer(401, {"error": "bad token"}, started)
-        fault = owner.fault
-        if fault.startswith("delay:"):
-            time.sleep(float(fault.split(":", 1)[1]))
-        if fault == "drop":
-            self.close_connection = True
-            return
-        if fault.startswith("error:"):
-            return self._answer(int(fault.split(":", 1)[1]), {"error": "fault"}, started)
         try:
             body = json.loads(raw)
         except ValueError:
-            return self._answer(400, {"error": "not json"}, started)
-        number = body.get("IIN") or body.get("Passport") or ""
+            body = None
+        if not isinstance(body, dict):
+            return self._answer(400, {"error": "body is not a JSON object"}, started)
+        number = str(body.get("IIN") or body.get("Passport") or "").strip().upper()
         person = owner.people.get(number)
+        fault = owner.fault or (person or {}).get("fault", "")
+        if fault.startswith("delay:"):
+            if owner.stopping.wait(float(fault[6:])):
+                self.close_connection = True
+                return
+        if fault == "drop":
+            self.close_connection = True
+            return owner.log(f"drop {mask(number) if number else '-'}")
+        if fault.startswith("error:"):
+            return self._answer(int(fault[6:]), {"error": "fault"}, started, number)
+        if fault == "not-json":
+            return self._answer(200, {}, started, number, raw=b"<html>not json</html>")
         if person is None:
-            return self._answer(404, {"error": "unknown person", "IIN": number}, started)
+            return self._answer(404, {"error": "unknown person"}, started, number)
         colour = "purple" if fault == "unknown-status" else person["colour"]
         answer = {"IIN": number, "Status": colour, "StatusId": COLOURS.index(person["colour"]) + 1,
                   "StatusDescription": DESCRIPTIONS.get(colour, ""), "Message": "",
                   "Pass": colour in ("green", "blue"),
                   "Date": dt.datetime.now(ALMATY).isoformat(timespec="seconds"),
-                  "Name": person["name"]}
-        self._answer(200, answer, started, raw=b"{not json" if fault == "not-json" else None)
+                  "Name": person.get("name", "")}
+        self._answer(200, answer, started, number, drip=fault == "slow-drip")
 
-    def _answer(self, code: int, data: dict, started: float, raw: Optional[bytes] = None):
-        self.answer(code, data, raw=raw, drip=0.5 if self.owner.fault == "slow-drip" else 0.0)
+    def _answer(self, code: int, data: dict, started: float, number: str = "", *,
+                raw: Optional[bytes] = None, drip: bool = False):
+        if drip:
+            self._drip(code, json.dumps(data, ensure_ascii=False).encode())
+        else:
+            self.answer(code, data, raw=raw)
         self.owner.handling_times.append(time.perf_counter() - started)
-        number = data.get("IIN", "")
         self.owner.log(f"{code} {mask(number) if number else '-'}")
+
+    def _drip(self, code: int, body: bytes):
+        """Headers at once, then the body a byte at a time; stops with the server."""
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for byte in body:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            if self.owner.stopping.wait(DRIP_SECONDS):
+                self.close_connection = True
+                return
 
 
 class StatusServer(BackgroundServer):
-    name = "status-server"
-    """The server in a background thread.
+    """The reference status service on a background thread.
+
+    ``fault`` may be changed while it runs; ``handling_times`` holds the
+    seconds each answer took inside the server, for benchmarks to subtract.
 
     >>> with StatusServer({"871008401427": {"colour": "green", "name": ""}}, token="t") as s:
     ...     s.url.startswith("http://127.0.0.1:")
     True
     """
 
+    name = "status-server"
+
     def __init__(self, people: Optional[dict] = None, *, token: str = "", host: str = "127.0.0.1",
                  port: int = 0, fault: str = "", verbose: bool = False):
-        self.people = dict(people or {})
+        self.people = {str(n).upper(): {"fault": "", **p} for n, p in (people or {}).items()}
         self.token = token
         self.fault = fault
         self.verbose = verbose
         self.handling_times: deque = deque(maxlen=100_000)
+        self.stopping = threading.Event()
+        self._connections: set = set()
+        self._lock = threading.Lock()
         super().__init__(_Handler, host=host, port=port)
 
+    @property
+    def fault(self) -> str:
+        return self._fault
+
+    @fault.setter
+    def fault(self, value: str) -> None:
+        self._fault = check_fault(value or "")
+
     def set_colour(self, number: str, colour: str) -> None:
-        self.people[number] = {"colour": colour, "name": ""}
+        if colour not in COLOURS:
+            raise ValueError(f"colour must be one of {', '.join(COLOURS)}")
+        self.people[number.upper()] = {**self.people.get(number.upper(), {"name": "", "fault": ""}),
+                                       "colour": colour}
+
+    def start(self):
+        self.stopping.clear()
+        return super().start()
+
+    def stop(self) -> None:
+        """Stop listening and cut open connections, so "stopped" means down
+        for a client holding a kept-alive connection too."""
+        self.stopping.set()
+        super().stop()
+        with self._lock:
+            open_now = list(self._connections)
+        for connection in open_now:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def log(self, line: str) -> None:
         if self.verbose:
             print(f"status-server: {line}", file=sys.stderr, flush=True)
 
+    def _opened(self, connection) -> None:
+        with self._lock:
+            self._connections.add(connection)
+
+    def _closed(self, connection) -> None:
+        with self._lock:
+            self._connections.discard(connection)
 
 
 def main(argv: Optional[list] = None) -> int:
-    parser = argparse.ArgumentParser(prog="ashyq-kiosk status-server", description=__doc__.splitlines()[0])
-    parser.add_argument("--people", help="CSV: number,colour,name (default: the demo people)")
+    """``ashyq-kiosk status-server``: serve until SIGTERM or Ctrl-C; exit 2
+    with one line on stderr for a bad people file, token file or fault."""
+    parser = argparse.ArgumentParser(prog="ashyq-kiosk status-server",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--people", help="CSV: number,colour,name[,fault] (default: the demo people)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--token-file", help="file holding the bearer token (default: the demo token)")
-    parser.add_argument("--fault", default="", help="delay:S, error:CODE, not-json, unknown-status, drop, slow-drip")
+    parser.add_argument("--token-file", help=f"file holding the bearer token (default: {DEMO_TOKEN!r})")
+    parser.add_argument("--fault", default="", help="delay:S, error:CODE, not-json, unknown-status, "
+                                                    "drop or slow-drip")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
     try:
         if args.people:
@@ -135,9 +275,14 @@ def main(argv: Optional[list] = None) -> int:
         else:
             from importlib import resources
             people = load_people(str(resources.files("kiosk").joinpath("demo/people.csv")))
-        token = open(args.token_file, encoding="utf-8").read().strip() if args.token_file else DEMO_TOKEN
-        server = StatusServer(people, token=token, host=args.host, port=args.port, fault=args.fault,
-                              verbose=True)
+        token = DEMO_TOKEN
+        if args.token_file:
+            with open(args.token_file, encoding="utf-8") as handle:
+                token = handle.read().strip()
+            if not token:
+                raise ValueError(f"{args.token_file}: the token file is empty")
+        server = StatusServer(people, token=token, host=args.host, port=args.port,
+                              fault=args.fault, verbose=not args.quiet)
     except (OSError, ValueError) as exc:
         print(f"status-server: {exc}", file=sys.stderr)
         return 2
