@@ -128,9 +128,9 @@ def first_frame_to_decision(runs: int) -> list[float]:
 
     import drivers.camera as camera_module
     from drivers.signals import Signals
-    from kiosk.config import Section, load_text
-    from kiosk.status_server import StatusServer
-    from kiosk.wiring import build_app
+    from kiosk.app.config import Section, load_text
+    from kiosk.servers.status_server import StatusServer
+    from kiosk.app.wiring import build_app
     from tests.codes import blank, code_image, scene, write_video
     from tests.iins import make_iin
 

@@ -45,7 +45,7 @@ class StampedPin(MockPin):
 
 
 def people(count: int) -> list[str]:
-    from kiosk.documents import iin_check_digit
+    from kiosk.core.documents import iin_check_digit
     found = []
     serial = 0
     while len(found) < count:
@@ -58,7 +58,7 @@ def people(count: int) -> list[str]:
 
 
 def _server_process(numbers, conn):
-    from kiosk.status_server import StatusServer
+    from kiosk.servers.status_server import StatusServer
     with StatusServer({n: {"colour": "green", "name": ""} for n in numbers}, token=TOKEN) as server:
         conn.send(server.url)
         while True:
@@ -91,8 +91,8 @@ def run_kiosk(url: str, numbers: list[str], state_dir: str):
     """Latency of each scan through the whole kiosk."""
     from drivers.display import Display
     from drivers.signals import Signals
-    from kiosk.config import Section, load_text
-    from kiosk.wiring import build_app
+    from kiosk.app.config import Section, load_text
+    from kiosk.app.wiring import build_app
 
     master, slave = os.openpty()
     factory = MockFactory(pin_class=StampedPin)

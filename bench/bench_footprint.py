@@ -136,7 +136,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--idle", type=float, default=60.0)
     args = parser.parse_args(argv)
-    from kiosk.status_server import StatusServer
+    from kiosk.servers.status_server import StatusServer
     folder = tempfile.mkdtemp(prefix="bench-camera-")
     with StatusServer({NUMBER: {"colour": "green", "name": ""}}, token=TOKEN) as server:
         plain = measure(server.url, args.idle)

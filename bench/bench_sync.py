@@ -20,7 +20,7 @@ NUMBER = "871008401427"
 
 
 def decision(identity, at):
-    from kiosk.model import Decision
+    from kiosk.core.model import Decision
     return Decision(id=str(uuid.uuid4()), at=at, kind="iin", identity=identity, colour="green",
                     decision="admit", reason="green", latency_ms=2.0, mono=1.0)
 
@@ -28,7 +28,7 @@ def decision(identity, at):
 def backlog_rows(journal, count: int, chunk: int = 5000) -> None:
     """Fill the journal fast (5,000 rows a transaction): the backlog, not the
     append rate, is measured here."""
-    from kiosk.documents import parse
+    from kiosk.core.documents import parse
     identity = parse(NUMBER.encode())
     at = dt.datetime.now(dt.timezone.utc)
     for start in range(0, count, chunk):
@@ -44,11 +44,11 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile the sync (client side)")
     parser.add_argument("--no-record", action="store_true", help="print only, do not append")
     args = parser.parse_args(argv)
-    from kiosk.collector import Collector
-    from kiosk.documents import parse
-    from kiosk.journal import Journal
-    from kiosk.sealing import generate_keypair
-    from kiosk.sync import Syncer
+    from kiosk.servers.collector import Collector
+    from kiosk.core.documents import parse
+    from kiosk.services.journal import Journal
+    from kiosk.services.sealing import generate_keypair
+    from kiosk.services.sync import Syncer
 
     folder = tempfile.mkdtemp(prefix="bench-sync-")
     private, public = generate_keypair()

@@ -6,7 +6,7 @@ waits for decoding: the decoder takes only the newest frame from a one-slot
 mailbox; older frames are dropped and counted, never queued. One card held
 in front of the camera is one scan (:class:`RepeatFilter`).
 
-A camera missing at start is a :class:`~kiosk.errors.DeviceError` naming it;
+A camera missing at start is a :class:`~kiosk.core.errors.DeviceError` naming it;
 one lost later is released and reopened with a growing pause. A video file
 ends (``when_finished``) unless ``loop`` is set. Decoded payloads are never
 logged: they hold IINs.
@@ -22,7 +22,7 @@ from typing import Callable, Optional
 import cv2
 import numpy as np
 
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 
 from .decoders import Decoder, make_decoder
 

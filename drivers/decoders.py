@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 
 MAX_OUTLINE_SHARE = 0.8  # a bright region larger than this is background, not a card
 

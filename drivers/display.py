@@ -23,8 +23,8 @@ import datetime as dt
 import os
 from typing import Optional
 
-from kiosk.errors import DeviceError
-from kiosk.model import Screen
+from kiosk.core.errors import DeviceError
+from kiosk.core.model import Screen
 
 from .screens import Context, draw
 

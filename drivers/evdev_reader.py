@@ -15,7 +15,7 @@ import select
 import threading
 from typing import Callable, Optional
 
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 
 log = logging.getLogger("ashyq.evdev")
 

@@ -9,7 +9,7 @@ import os
 import sys
 from zoneinfo import ZoneInfo
 
-from kiosk.model import Screen
+from kiosk.core.model import Screen
 
 AT = dt.datetime(2026, 11, 21, 19, 30, tzinfo=ZoneInfo("Asia/Almaty"))
 SCREENS = {

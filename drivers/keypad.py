@@ -8,7 +8,7 @@
   gpiozero;
 - the demo window's keyboard (:meth:`drivers.display.Display.poll_events`).
 
-The staff menu (:mod:`kiosk.staff`) submits with "enter" or "#" and cancels
+The staff menu (:mod:`kiosk.core.staff`) submits with "enter" or "#" and cancels
 with "esc" or "*". A USB numeric keypad has no "#", so its keys map as:
 
     0-9, KP0-KP9 -> "0".."9"     KPENTER, ENTER, KPPLUS -> "enter"
@@ -37,7 +37,7 @@ from typing import Callable, Optional
 from gpiozero import DigitalInputDevice, OutputDevice
 from gpiozero.exc import GPIOZeroError
 
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 
 from .evdev_reader import EvdevSource
 from .keycodes import KeyDecoder
@@ -84,7 +84,7 @@ class EvdevKeypad(EvdevSource):
 
     ``when_key(key)`` is called from the reader thread for every key pressed.
     An unplugged keypad is reopened when it returns. With ``required``,
-    :meth:`start` raises :class:`~kiosk.errors.DeviceError` when the device
+    :meth:`start` raises :class:`~kiosk.core.errors.DeviceError` when the device
     cannot be opened now; without it, the reader keeps trying in the
     background.
     """

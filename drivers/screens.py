@@ -1,4 +1,4 @@
-"""Drawing each :class:`~kiosk.model.Screen` onto a pygame surface.
+"""Drawing each :class:`~kiosk.core.model.Screen` onto a pygame surface.
 
 No window here: everything draws onto a Surface it is given, so tests render
 offscreen and read pixels. Results fill the screen with the person's colour
@@ -18,7 +18,7 @@ from typing import Optional
 
 import pygame
 
-from kiosk.model import Screen
+from kiosk.core.model import Screen
 
 from .texts import reason_words, words
 

@@ -20,7 +20,7 @@ never at a venue (payloads hold IINs).
 An unplugged scanner is not fatal: the driver logs once, calls
 ``when_disconnected``, and opens the port again every ``reconnect_interval``
 seconds, calling ``when_connected`` when it is back. With ``required``,
-:meth:`start` raises :class:`~kiosk.errors.DeviceError` if the port cannot
+:meth:`start` raises :class:`~kiosk.core.errors.DeviceError` if the port cannot
 be opened at once; by default the kiosk comes up without it and the reader
 keeps trying. Callbacks run on the reader thread; one that raises is logged
 and the reader carries on. Payloads are never logged, only their length.
@@ -34,7 +34,7 @@ from typing import Callable, Optional
 
 import serial
 
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 
 from .framing import Framer
 

@@ -36,7 +36,7 @@ from gpiozero import LED, Button, Buzzer, OutputDevice
 from gpiozero.exc import GPIOZeroError
 from gpiozero.pins.mock import MockPin
 
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 
 log = logging.getLogger("ashyq.signals")
 

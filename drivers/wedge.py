@@ -55,7 +55,7 @@ class WedgeScanner(EvdevSource):
     is called from the reader thread with each code's bytes.
 
     An unplugged scanner is reopened when it returns. With ``required``,
-    :meth:`start` raises :class:`~kiosk.errors.DeviceError` when the device
+    :meth:`start` raises :class:`~kiosk.core.errors.DeviceError` when the device
     cannot be opened now; without it, the reader keeps trying.
 
     >>> scanner = WedgeScanner("/dev/input/by-id/usb-scanner-event-kbd")  # doctest: +SKIP

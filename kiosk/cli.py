@@ -7,18 +7,19 @@ a traceback means a bug.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
 from typing import Optional
 
-from .errors import ConfigError, DocumentError, KioskError
+from kiosk.core.errors import ConfigError, DocumentError, KioskError
 
 DEFAULT_CONFIG = "/etc/ashyq-kiosk/kiosk.toml"
 
 
 def _parse(args) -> int:
-    from .documents import parse
+    from kiosk.core.documents import parse
     payload = args.payload.encode("utf-8", "surrogateescape")
     if args.payload == "-":
         payload = sys.stdin.buffer.read()
@@ -32,7 +33,7 @@ def _parse(args) -> int:
 
 
 def _check_config(args) -> int:
-    from .config import load, load_secrets
+    from kiosk.app.config import load, load_secrets
     cfg = load(args.file)
     load_secrets(cfg.kiosk.secrets_file, require_private=True)
     print(f"{args.file}: ok")
@@ -40,39 +41,39 @@ def _check_config(args) -> int:
 
 
 def _run(args) -> int:
-    from .notify import setup_logging
-    from .config import load
+    from kiosk.services.notify import setup_logging
+    from kiosk.app.config import load
     setup_logging(load(args.config).kiosk.log_level)
-    from .wiring import run
+    from kiosk.app.wiring import run
     return run(args.config)
 
 
 def _demo(args) -> int:
-    from .demo import main
+    from kiosk.demo.run import main
     return main(headless=args.headless, screenshots=args.screenshots, scans=args.scan)
 
 
 def _doctor(args) -> int:
-    from .doctor import doctor
+    from kiosk.tools.doctor import doctor
     return doctor(args.config)
 
 
 def _sync(args) -> int:
-    from .config import load, load_secrets
-    from .sync import main_sync
+    from kiosk.app.config import load, load_secrets
+    from kiosk.services.sync import main_sync
     cfg = load(args.config)
     return main_sync(cfg, load_secrets(cfg.kiosk.secrets_file), status_only=args.status)
 
 
 def _safe_state(args) -> int:
-    from .config import load
-    from .safe_state import safe_state
+    from kiosk.app.config import load
+    from kiosk.tools.safe_state import safe_state
     return safe_state(load(args.config))
 
 
 def _hash_pin(args) -> int:
     import getpass
-    from .staff import hash_pin
+    from kiosk.core.staff import hash_pin
     pin = args.pin or getpass.getpass("PIN: ")
     if not (pin.isdigit() and 4 <= len(pin) <= 8):
         print("a PIN is 4 to 8 digits", file=sys.stderr)
@@ -82,12 +83,12 @@ def _hash_pin(args) -> int:
 
 
 # Servers with their own argument parsers: everything after the name is theirs.
-PASSTHROUGH = {"status-server": "status_server", "collector": "collector"}
+PASSTHROUGH = {"status-server": "kiosk.servers.status_server", "collector": "kiosk.servers.collector"}
 
 
 def _passthrough(module: str):
     def run(args) -> int:
-        main = __import__(f"kiosk.{module}", fromlist=["main"]).main
+        main = importlib.import_module(module).main
         return main(args.rest)
     return run
 
@@ -132,7 +133,7 @@ def main(argv: Optional[list] = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in PASSTHROUGH:
         # argparse's REMAINDER refuses a first argument that starts with "--".
-        module = __import__(f"kiosk.{PASSTHROUGH[argv[0]]}", fromlist=["main"])
+        module = importlib.import_module(PASSTHROUGH[argv[0]])
         return module.main(argv[1:])
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

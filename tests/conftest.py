@@ -11,8 +11,8 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
 
-from kiosk.config import load_text  # noqa: E402
-from kiosk.model import Now  # noqa: E402
+from kiosk.app.config import load_text  # noqa: E402
+from kiosk.core.model import Now  # noqa: E402
 
 ALMATY = ZoneInfo("Asia/Almaty")
 # A Wednesday evening; weekend rules do not apply unless a test moves it.
@@ -72,8 +72,8 @@ JOURNAL_KEY = b"kiosk-secret"
 def decision(number=GREEN_IIN, at=WEDNESDAY, verdict="admit"):
     import uuid
 
-    from kiosk.documents import parse
-    from kiosk.model import Decision
+    from kiosk.core.documents import parse
+    from kiosk.core.model import Decision
     return Decision(id=str(uuid.uuid4()), at=at, kind="iin", identity=parse(number.encode()),
                     colour="green", decision=verdict, reason="green", latency_ms=12.5,
                     mono=1.0, extra={"k": 1})
@@ -81,13 +81,13 @@ def decision(number=GREEN_IIN, at=WEDNESDAY, verdict="admit"):
 
 @pytest.fixture
 def keys():
-    from kiosk.sealing import generate_keypair
+    from kiosk.services.sealing import generate_keypair
     return generate_keypair()
 
 
 @pytest.fixture
 def journal(tmp_path, keys):
-    from kiosk.journal import Journal
+    from kiosk.services.journal import Journal
     j = Journal(str(tmp_path / "journal.sqlite"), person_key=JOURNAL_KEY, collector_public_key=keys[1])
     yield j
     j.close()

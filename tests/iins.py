@@ -1,7 +1,7 @@
 """Valid test IINs built from their parts, so tests can name people by what
 matters: birth date, century, serial. (The check digit itself is tested
 against DESIGN.md's published examples in test_documents.py.)"""
-from kiosk.documents import iin_check_digit as check_digit
+from kiosk.core.documents import iin_check_digit as check_digit
 
 
 def make_iin(yymmdd: str, century: int = 3, serial: int = 1234) -> str:

@@ -5,8 +5,8 @@ import sqlite3
 
 import pytest
 
-from kiosk.cache import StatusCache
-from kiosk.sealing import person_hash
+from kiosk.services.cache import StatusCache
+from kiosk.services.sealing import person_hash
 from tests.conftest import GREEN_IIN, JOURNAL_KEY, WEDNESDAY
 
 H = dt.timedelta(hours=1)

@@ -11,8 +11,8 @@ import pytest
 
 from drivers.camera import CameraScanner, RepeatFilter
 from drivers.decoders import ZXingDecoder, is_zbar_available
-from kiosk.documents import parse
-from kiosk.errors import DeviceError
+from kiosk.core.documents import parse
+from kiosk.core.errors import DeviceError
 from tests.codes import VARIANTS, blank, code_image, scene, write_video
 from tests.iins import make_iin
 
@@ -253,9 +253,9 @@ def test_a_card_shown_to_the_camera_is_decided_and_journalled_once(tmp_path):
     from gpiozero.pins.mock import MockFactory
 
     from drivers.signals import Signals
-    from kiosk.config import Section
-    from kiosk.status_server import StatusServer
-    from kiosk.wiring import build_app
+    from kiosk.app.config import Section
+    from kiosk.servers.status_server import StatusServer
+    from kiosk.app.wiring import build_app
     from tests.conftest import make_config
     iin = make_iin("830303")
     empty = cv2.cvtColor(blank(), cv2.COLOR_GRAY2BGR)
@@ -287,7 +287,7 @@ def test_preview_is_drawn_in_a_corner_of_the_idle_screen():
     import pygame
 
     from drivers.display import Display
-    from kiosk.model import Screen
+    from kiosk.core.model import Screen
     display = Display(800, 480, video_driver="dummy")
     display.open()
     display.show(Screen("idle"))

@@ -24,7 +24,7 @@ def test_parse_refuses_with_exit_2_and_one_line():
 
 
 def test_parse_reads_an_mrz_from_stdin():
-    from kiosk.mrz import passport_mrz
+    from kiosk.core.mrz import passport_mrz
     run = cli("parse", "-", stdin=passport_mrz("N1234567", "RUS"))
     assert run.returncode == 0 and json.loads(run.stdout)["kind"] == "passport"
 

@@ -3,9 +3,9 @@ import re
 
 import pytest
 
-from kiosk.config import key_lines, load, load_secrets, load_text, masked_secrets
-from kiosk.errors import ConfigError
-from kiosk.schema import SCHEMA
+from kiosk.app.config import key_lines, load, load_secrets, load_text, masked_secrets
+from kiosk.core.errors import ConfigError
+from kiosk.app.schema import SCHEMA
 
 ROOT = os.path.dirname(os.path.dirname(__file__))
 

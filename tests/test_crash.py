@@ -11,9 +11,9 @@ import subprocess
 import sys
 import time
 
-from kiosk.collector import Collector
-from kiosk.sealing import generate_keypair
-from kiosk.status_server import StatusServer
+from kiosk.servers.collector import Collector
+from kiosk.services.sealing import generate_keypair
+from kiosk.servers.status_server import StatusServer
 from tests.iins import make_iin
 
 ITERATIONS = int(os.environ.get("CRASH_ITERATIONS", "15"))

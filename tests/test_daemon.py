@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from kiosk.doctor import doctor
-from kiosk.notify import MaskNumbers, setup_logging
-from kiosk.status_server import StatusServer
+from kiosk.tools.doctor import doctor
+from kiosk.services.notify import MaskNumbers, setup_logging
+from kiosk.servers.status_server import StatusServer
 from tests.conftest import GREEN_IIN
 
 
@@ -156,7 +156,7 @@ def test_watchdog_pings_never_block_on_an_undrained_socket(tmp_path, monkeypatch
     in its eleventh ping if nobody reads them."""
     import threading
 
-    from kiosk.notify import Notifier
+    from kiosk.services.notify import Notifier
     path = str(tmp_path / "notify")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(path)

@@ -8,7 +8,7 @@ import pytest
 
 from drivers.decoders import (DECODERS, ZBarDecoder, ZXingDecoder, is_zbar_available,
                               make_decoder, rectified, straightened)
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 from tests.codes import VARIANTS, blank, code_image, scene
 
 IIN = "871008401427"

@@ -7,7 +7,7 @@ import pytest
 from drivers.display import Display
 from drivers.gallery import AT, SCREENS
 from drivers.screens import FILL, Context, draw, font
-from kiosk.model import Screen
+from kiosk.core.model import Screen
 
 W, H = 800, 480
 

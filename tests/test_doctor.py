@@ -10,10 +10,10 @@ import threading
 
 import pytest
 
-from kiosk.doctor import Row, _run_all, doctor, is_clock_synchronised
-from kiosk.journal import Journal
-from kiosk.model import Decision
-from kiosk.status_server import StatusServer
+from kiosk.tools.doctor import Row, _run_all, doctor, is_clock_synchronised
+from kiosk.services.journal import Journal
+from kiosk.core.model import Decision
+from kiosk.servers.status_server import StatusServer
 
 GREEN_IIN = "871008401427"
 TOKEN = "tok"

@@ -9,11 +9,11 @@ import re
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-import kiosk.documents
-from kiosk.documents import (age_on, check_iin, clean, iin_birth_date, iin_check_digit, iin_sex,
+import kiosk.core.documents
+from kiosk.core.documents import (age_on, check_iin, clean, iin_birth_date, iin_check_digit, iin_sex,
                              parse, parse_typed)
-from kiosk.errors import DocumentError
-from kiosk.model import Identity
+from kiosk.core.errors import DocumentError
+from kiosk.core.model import Identity
 from tests.test_mrz import td1, td2, td3
 
 TODAY = dt.date(2026, 11, 23)
@@ -228,4 +228,4 @@ def test_valid_iins_round_trip_through_noise(birth, female, serial, noise):
 
 
 def test_docstring_examples_hold():
-    assert doctest.testmod(kiosk.documents).failed == 0
+    assert doctest.testmod(kiosk.core.documents).failed == 0

@@ -10,9 +10,9 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
-from kiosk.config import Section
-from kiosk.status_server import StatusServer
-from kiosk.wiring import build_app
+from kiosk.app.config import Section
+from kiosk.servers.status_server import StatusServer
+from kiosk.app.wiring import build_app
 from tests.conftest import make_config
 from tests.iins import make_iin
 

@@ -169,6 +169,6 @@ def test_install_script_is_shellcheck_clean():
 
 
 def test_the_example_secrets_file_is_valid():
-    from kiosk.config import load_secrets
+    from kiosk.app.config import load_secrets
     secrets = load_secrets(os.path.join(ROOT, "systemd", "secrets.example.toml"), require_private=False)
     assert secrets.status_token == "" and secrets.staff == []

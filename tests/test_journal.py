@@ -10,9 +10,9 @@ import threading
 import pytest
 import sqlite_utils
 
-from kiosk.errors import JournalError
-from kiosk.journal import COLUMNS, MIGRATIONS, Journal, _v1
-from kiosk.sealing import load_or_create_key, person_hash, unseal
+from kiosk.core.errors import JournalError
+from kiosk.services.journal import COLUMNS, MIGRATIONS, Journal, _v1
+from kiosk.services.sealing import load_or_create_key, person_hash, unseal
 from tests.conftest import GREEN_IIN, JOURNAL_KEY as KEY, WEDNESDAY, decision
 
 
@@ -47,7 +47,7 @@ def _kiosk_file_bytes(folder):
 
 
 def test_no_clear_number_anywhere_in_the_file_or_its_wal(journal, tmp_path):
-    from kiosk.model import Decision
+    from kiosk.core.model import Decision
     leaky = Decision(id="leaky", at=WEDNESDAY, kind="iin", identity=decision().identity,
                      colour="green", decision="admit", reason=f"typed {GREEN_IIN}",
                      extra={"note": f"staff typed {GREEN_IIN}"})
@@ -86,7 +86,7 @@ def test_an_append_is_on_disk_when_it_returns(tmp_path):
     """A process that dies right after append() (no close, no exit handlers)
     still leaves the row in the file."""
     path = tmp_path / "j.sqlite"
-    code = ("import os, sys; sys.path.insert(0, os.getcwd()); from kiosk.journal import Journal; "
+    code = ("import os, sys; sys.path.insert(0, os.getcwd()); from kiosk.services.journal import Journal; "
             "from tests.conftest import decision; "
             f"j = Journal({str(path)!r}, person_key=b'k'); j.append(decision()); os._exit(0)")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=os.getcwd(), timeout=30)
@@ -208,8 +208,8 @@ def test_the_daemon_applies_retention_at_start(tmp_path):
     from gpiozero.pins.mock import MockFactory
 
     from drivers.signals import Signals
-    from kiosk.config import Section
-    from kiosk.wiring import build_app, build_journal
+    from kiosk.app.config import Section
+    from kiosk.app.wiring import build_app, build_journal
     from tests.conftest import make_config
     cfg = make_config(f'[kiosk]\nstate_dir = "{tmp_path}"\n[scanner]\nenabled = false\n'
                       '[display]\nenabled = false\n[journal]\nretention_days = 30\n')

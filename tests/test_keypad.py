@@ -13,12 +13,12 @@ from gpiozero.pins.mock import MockConnectedPin, MockFactory
 from drivers.display import Display
 from drivers.keypad import LAYOUTS, EvdevKeypad, KeypadDecoder, MatrixKeypad
 from drivers.signals import Signals
-from kiosk.config import Section
-from kiosk.errors import DeviceError
-from kiosk.model import KeyPressed
-from kiosk.staff import hash_pin
-from kiosk.status_server import StatusServer
-from kiosk.wiring import build_app
+from kiosk.app.config import Section
+from kiosk.core.errors import DeviceError
+from kiosk.core.model import KeyPressed
+from kiosk.core.staff import hash_pin
+from kiosk.servers.status_server import StatusServer
+from kiosk.app.wiring import build_app
 from tests.conftest import GREEN_IIN, make_config
 
 KP = {**{str(d): getattr(ecodes, f"KEY_KP{d}") for d in range(10)},

@@ -1,8 +1,8 @@
 """The pure state machine, driven event by event with a hand-held clock."""
 import pytest
 
-from kiosk.machine import MAX_QUEUE, Kiosk
-from kiosk.model import (Failure, Journal, Lookup, LookupDone, Passed, PulseRelay, Scanned,
+from kiosk.core.machine import MAX_QUEUE, Kiosk
+from kiosk.core.model import (Failure, Journal, Lookup, LookupDone, Passed, PulseRelay, Scanned,
                          ServiceHealth, Show, Signal, Status, Tick)
 from tests.conftest import GREEN_IIN, SECOND_PASS_IIN, make_config
 from tests.iins import make_iin

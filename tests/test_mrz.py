@@ -7,9 +7,9 @@ import doctest
 import pytest
 from hypothesis import given, strategies as st
 
-import kiosk.mrz
-from kiosk.errors import DocumentError
-from kiosk.mrz import compute_check as check, mrz_lines, read_mrz
+import kiosk.core.mrz
+from kiosk.core.errors import DocumentError
+from kiosk.core.mrz import compute_check as check, mrz_lines, read_mrz
 
 TODAY = dt.date(2026, 11, 23)
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ<"
@@ -152,7 +152,7 @@ def test_one_changed_character_in_a_checked_field_is_caught(shape, number, birth
     field = data.draw(st.sampled_from(sorted(fields)))
     index = data.draw(st.sampled_from(fields[field]))
     old = mrz.split("\n")[1][index]
-    value = kiosk.mrz.char_value
+    value = kiosk.core.mrz.char_value
     # 7-3-1 weights catch any change whose value differs by other than a multiple of 10
     new = data.draw(st.sampled_from([c for c in ALPHABET if (value(c) - value(old)) % 10]))
     upper, lower = mrz.split("\n")
@@ -206,13 +206,13 @@ def test_a_read_mrz_never_prints_its_number():
 
 
 def test_demo_builders_make_mrzs_that_read_back():
-    card = read_mrz(kiosk.mrz.id_card_mrz("871008401427", "N01234567", dt.date(2030, 1, 1)),
+    card = read_mrz(kiosk.core.mrz.id_card_mrz("871008401427", "N01234567", dt.date(2030, 1, 1)),
                     today=TODAY)
     assert (card.format, card.optional[:12], card.birth_date) == \
         ("TD1", "871008401427", dt.date(1987, 10, 8))
-    passport = read_mrz(kiosk.mrz.passport_mrz("N1234567", "RUS"), today=TODAY)
+    passport = read_mrz(kiosk.core.mrz.passport_mrz("N1234567", "RUS"), today=TODAY)
     assert (passport.format, passport.number, passport.nationality) == ("TD3", "N1234567", "RUS")
 
 
 def test_docstring_examples_hold():
-    assert doctest.testmod(kiosk.mrz).failed == 0
+    assert doctest.testmod(kiosk.core.mrz).failed == 0

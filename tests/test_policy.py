@@ -2,8 +2,8 @@ import datetime as dt
 
 from hypothesis import given, strategies as st
 
-from kiosk.model import Failure, Identity, Status
-from kiosk.policy import before_lookup, decide, rule_applies
+from kiosk.core.model import Failure, Identity, Status
+from kiosk.core.policy import before_lookup, decide, rule_applies
 from tests.conftest import ALMATY, WEDNESDAY, make_config
 
 SATURDAY = dt.datetime(2026, 11, 21, 19, 0, tzinfo=ALMATY)

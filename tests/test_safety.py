@@ -12,9 +12,9 @@ from gpiozero.pins.mock import MockFactory
 
 from drivers.display import Display
 from drivers.signals import Signals
-from kiosk.config import Section
-from kiosk.status_server import StatusServer
-from kiosk.wiring import build_app
+from kiosk.app.config import Section
+from kiosk.servers.status_server import StatusServer
+from kiosk.app.wiring import build_app
 from tests.conftest import GREEN_IIN, make_config
 
 SECRETS = Section({"status_token": "t", "person_key": "k", "sync_token": "", "staff": []})
@@ -123,7 +123,7 @@ def test_sigusr1_saves_a_screenshot(rig, tmp_path):
 def test_a_broken_optional_source_is_left_out_not_fatal(tmp_path, caplog):
     """A keypad wired onto the relay's own pin cannot be built; the kiosk
     still comes up, relay off, and says why."""
-    from kiosk.wiring import build_app
+    from kiosk.app.wiring import build_app
     cfg = make_config(f'[kiosk]\nstate_dir = "{tmp_path}"\n[scanner]\nenabled = false\n'
                       '[display]\nenabled = false\n'
                       '[keypad]\nmatrix_rows = [23, 5, 6, 13]\nmatrix_cols = [12, 16, 20]\n')

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from drivers.serial_scanner import SerialScanner
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 
 pytestmark = pytest.mark.usefixtures("no_threads_left")
 

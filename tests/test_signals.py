@@ -9,7 +9,7 @@ from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
 from drivers.signals import MAX_PULSE_SECONDS, Signals
-from kiosk.safe_state import safe_state
+from kiosk.tools.safe_state import safe_state
 from tests.conftest import make_config
 
 
@@ -182,7 +182,7 @@ def test_safe_state_reports_a_missing_gpio_library(capsys):
 
 
 def test_safe_state_imports_nothing_heavy():
-    code = ("import sys; from kiosk.config import load_text; from kiosk.safe_state import safe_state; "
+    code = ("import sys; from kiosk.app.config import load_text; from kiosk.tools.safe_state import safe_state; "
             "cfg = load_text('[status]\\nbase_url = \"http://x\"\\n[signals]\\npin_factory = \"mock\"\\n'); "
             "code = safe_state(cfg); "
             "print(sorted(m for m in ('pygame', 'cv2', 'httpx', 'sqlite3', 'evdev') if m in sys.modules)); "

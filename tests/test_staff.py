@@ -1,8 +1,8 @@
 """Staff at the keypad: PINs, lockout, session, menu, manual entry, groups."""
 import pytest
 
-from kiosk.model import Journal, KeyPressed, Lookup, LookupDone, PulseRelay, Status
-from kiosk.staff import StaffDesk, hash_pin, verify_pin
+from kiosk.core.model import Journal, KeyPressed, Lookup, LookupDone, PulseRelay, Status
+from kiosk.core.staff import StaffDesk, hash_pin, verify_pin
 from tests.conftest import GREEN_IIN, SECOND_PASS_IIN
 from tests.iins import make_iin
 from tests.test_machine import Door, of, screen

@@ -17,11 +17,11 @@ import time
 
 import pytest
 
-from kiosk.config import Section, load_text
-from kiosk.errors import ConfigError, LookupFailed
-from kiosk.model import Identity, Status
-from kiosk.status import PROBE_IIN, StatusClient, parse_answer
-from kiosk.status_server import DEMO_PEOPLE, DEMO_TOKEN, StatusServer, load_people, main
+from kiosk.app.config import Section, load_text
+from kiosk.core.errors import ConfigError, LookupFailed
+from kiosk.core.model import Identity, Status
+from kiosk.services.status import PROBE_IIN, StatusClient, parse_answer
+from kiosk.servers.status_server import DEMO_PEOPLE, DEMO_TOKEN, StatusServer, load_people, main
 
 pytestmark = pytest.mark.usefixtures("no_threads_left")
 
@@ -303,7 +303,7 @@ def test_command_line_serves_until_sigterm(tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("cli-token\n")
     process = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from kiosk.status_server import main; "
+        [sys.executable, "-c", "import sys; from kiosk.servers.status_server import main; "
                                "sys.exit(main(sys.argv[1:]))",
          "--port", "0", "--token-file", str(token_file), "--quiet"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

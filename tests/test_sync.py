@@ -10,11 +10,11 @@ import time
 import httpx
 import pytest
 
-from kiosk.collector import Collector, keygen, main as collector_main
-from kiosk.config import Section
-from kiosk.errors import SyncError
-from kiosk.status_server import StatusServer
-from kiosk.sync import Syncer, backoff_delay, main_sync
+from kiosk.servers.collector import Collector, keygen, main as collector_main
+from kiosk.app.config import Section
+from kiosk.core.errors import SyncError
+from kiosk.servers.status_server import StatusServer
+from kiosk.services.sync import Syncer, backoff_delay, main_sync
 from tests.conftest import GREEN_IIN, decision, make_config
 from tests.iins import make_iin
 
@@ -188,7 +188,7 @@ SECRETS = Section({"status_token": "", "person_key": "pk", "sync_token": "tok", 
 
 
 def test_the_sync_command_shows_progress_then_the_backlog(tmp_path, collector, capsys):
-    from kiosk.wiring import build_journal
+    from kiosk.app.wiring import build_journal
     cfg = _cfg(tmp_path, collector.url)
     journal, _ = build_journal(cfg, SECRETS)
     fill(journal, 10)

@@ -126,7 +126,7 @@ import io  # noqa: E402
 import logging  # noqa: E402
 import socket  # noqa: E402
 
-from kiosk.notify import Notifier, mask_numbers, setup_logging  # noqa: E402
+from kiosk.services.notify import Notifier, mask_numbers, setup_logging  # noqa: E402
 
 IIN = "871008401427"
 

@@ -10,7 +10,7 @@ from evdev import InputEvent, ecodes
 
 from drivers.keycodes import KeyDecoder, codes_for
 from drivers.wedge import WedgeDecoder, WedgeScanner
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 from tests.conftest import GREEN_IIN
 
 # What the Russian (ЙЦУКЕН) layout types for these physical keys, as text

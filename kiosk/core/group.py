@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from .policy import Verdict
+from kiosk.core.policy import Verdict
 
 
 @dataclass

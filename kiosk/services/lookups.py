@@ -1,5 +1,5 @@
 """The lookup worker: asks the status service off the main thread and posts
-the answer back as a :class:`~kiosk.model.LookupDone` event.
+the answer back as a :class:`~kiosk.core.model.LookupDone` event.
 
 It is the only place that knows about the offline cache: a successful answer
 is remembered (keyed hash -> colour), and when the venue's rule is
@@ -15,8 +15,8 @@ import queue
 import threading
 from typing import Callable, Optional
 
-from .errors import LookupFailed
-from .model import Failure, Lookup, LookupDone, ServiceHealth, Status
+from kiosk.core.errors import LookupFailed
+from kiosk.core.model import Failure, Lookup, LookupDone, ServiceHealth, Status
 
 log = logging.getLogger("ashyq.lookup")
 

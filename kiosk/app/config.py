@@ -18,8 +18,8 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from .errors import ConfigError
-from .schema import REQUIRED, RULE, SCHEMA, SECRETS, Key
+from kiosk.core.errors import ConfigError
+from kiosk.app.schema import REQUIRED, RULE, SCHEMA, SECRETS, Key
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ import time
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
-from .errors import JournalError, KioskError
-from .lookups import LookupWorker
-from .machine import Kiosk
-from .model import (Journal, KeyPressed, Lookup, Now, PulseRelay, Scanned, Show, Shutdown,
+from kiosk.core.errors import JournalError, KioskError
+from kiosk.services.lookups import LookupWorker
+from kiosk.core.machine import Kiosk
+from kiosk.core.model import (Journal, KeyPressed, Lookup, Now, PulseRelay, Scanned, Show, Shutdown,
                     Signal, Tick)
 
 log = logging.getLogger("ashyq.app")

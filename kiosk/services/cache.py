@@ -25,8 +25,8 @@ import threading
 import time
 from typing import Callable, Optional, Union
 
-from .journal import connect, migrate
-from .model import COLOURS
+from kiosk.services.journal import connect, migrate
+from kiosk.core.model import COLOURS
 
 log = logging.getLogger("ashyq.cache")
 
@@ -37,7 +37,7 @@ When = Union[dt.datetime, float, None]
 
 
 class StatusCache:
-    """``source``: a :class:`kiosk.journal.Journal` (its file is used) or a
+    """``source``: a :class:`kiosk.services.journal.Journal` (its file is used) or a
     path to a SQLite file (migrated to the journal's schema if needed).
     ``clock`` gives UTC epoch seconds when ``at``/``now`` are not passed."""
 

@@ -5,7 +5,7 @@ The table is the ``[policy]`` section: three lists mapping colours to
 ``admit``, ``deny`` or ``staff``, then ``[[policy.rules]]`` that override the
 listed colours on given days and hours (the last matching rule wins).
 
-    >>> from kiosk.config import load_text
+    >>> from kiosk.app.config import load_text
     >>> policy = load_text('[status]\\nbase_url="http://x"\\n'
     ...     '[[policy.rules]]\\ndays=["sat","sun"]\\ndeny=["blue"]\\n').policy
     >>> saturday = dt.datetime(2026, 11, 21, 19, 0)
@@ -22,8 +22,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from .documents import age_on
-from .model import Failure, Identity, Outcome
+from kiosk.core.documents import age_on
+from kiosk.core.model import Failure, Identity, Outcome
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

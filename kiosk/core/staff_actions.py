@@ -1,14 +1,15 @@
 """What each staff command does to the kiosk: journal rows with the staff id
 and a reason code, the relay, the screen. Kept apart from the desk (which
-only knows keys) and from the visitor flow in :mod:`kiosk.machine`.
+only knows keys) and from the visitor flow in :mod:`kiosk.core.machine`.
 """
 from __future__ import annotations
 
-from . import documents
-from .errors import DocumentError
-from .group import Group
-from .model import LANGUAGES, Now, Signal
-from .policy import Verdict
+from kiosk.core import documents
+
+from kiosk.core.errors import DocumentError
+from kiosk.core.group import Group
+from kiosk.core.model import LANGUAGES, Now, Signal
+from kiosk.core.policy import Verdict
 
 
 def run_command(kiosk, command, now: Now) -> list:

@@ -1,5 +1,5 @@
 """Payload bytes from any scanner, or text typed by staff, become an
-:class:`~kiosk.model.Identity` or a :class:`~kiosk.errors.DocumentError`
+:class:`~kiosk.core.model.Identity` or a :class:`~kiosk.core.errors.DocumentError`
 with a stable ``reason``. Pure: no I/O, and "today" is given, not read
 (``parse`` falls back to the system date only when a caller gives none).
 
@@ -7,13 +7,13 @@ with a stable ``reason``. Pure: no I/O, and "today" is given, not read
     datetime.date(1987, 10, 8)
     >>> parse(b"821214240092")
     Traceback (most recent call last):
-    kiosk.errors.DocumentError: check digit does not match (not a valid IIN)
+    kiosk.core.errors.DocumentError: check digit does not match (not a valid IIN)
 
 IIN rules (DESIGN.md): 12 digits, YYMMDD, the 7th digit gives century and
 sex, a check digit over two weight passes. A BIN has the same shape and check
 digit, but its 5th digit is its type, 4, 5 or 6, where an IIN has the first
 digit of the birth day (0-3); a BIN is never a person. MRZs are read by
-:mod:`kiosk.mrz`; this module decides what they mean for a Kazakh venue.
+:mod:`kiosk.core.mrz`; this module decides what they mean for a Kazakh venue.
 No message here ever holds a whole number (privacy).
 """
 from __future__ import annotations
@@ -23,9 +23,9 @@ import re
 import unicodedata
 from typing import Optional
 
-from .errors import DocumentError
-from .model import Identity
-from .mrz import Mrz, mrz_lines, read_mrz
+from kiosk.core.errors import DocumentError
+from kiosk.core.model import Identity
+from kiosk.core.mrz import Mrz, mrz_lines, read_mrz
 
 PASS_1 = tuple(range(1, 12))
 PASS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)

@@ -21,7 +21,7 @@ import socket
 import sys
 from typing import Optional
 
-from .model import mask
+from kiosk.core.model import mask
 
 log = logging.getLogger("ashyq.notify")
 

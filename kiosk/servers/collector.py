@@ -31,8 +31,8 @@ import threading
 import tomllib
 from typing import Optional
 
-from .httpd import BackgroundServer, JsonHandler, serve
-from .sealing import generate_keypair, unseal
+from kiosk.servers.httpd import BackgroundServer, JsonHandler, serve
+from kiosk.services.sealing import generate_keypair, unseal
 
 ENDPOINT = re.compile(r"^/v1/kiosks/([A-Za-z0-9_.\-]{1,64})/events$")
 MAX_BODY = 64 * 1024 * 1024  # 10,000 events (the largest batch_size) fit many times over

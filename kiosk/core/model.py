@@ -65,7 +65,7 @@ class Status:
 
 @dataclass(frozen=True)
 class Failure:
-    """A failed lookup; ``cause`` as in :class:`kiosk.errors.LookupFailed`."""
+    """A failed lookup; ``cause`` as in :class:`kiosk.core.errors.LookupFailed`."""
 
     cause: str
 

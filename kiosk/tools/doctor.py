@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Callable, NamedTuple, Optional, TextIO
 
-from .errors import ConfigError
+from kiosk.core.errors import ConfigError
 
 DEFAULT_CONFIG = "/etc/ashyq-kiosk/kiosk.toml"
 SERVICE_USER = "ashyq"
@@ -64,7 +64,7 @@ def is_clock_synchronised() -> Optional[bool]:
                 return run.stdout.strip() == "yes"
         except (OSError, subprocess.SubprocessError):
             pass
-    from .clock import is_clock_synchronised as from_kernel
+    from kiosk.services.clock import is_clock_synchronised as from_kernel
     return from_kernel()
 
 
@@ -81,7 +81,7 @@ def check_secrets(path: str) -> Row:
         return Row("secrets", "FAIL", f"mode {mode:04o} lets others read it: chmod 600 {path}")
     if owner not in (SERVICE_USER, user_name(os.geteuid())):
         return Row("secrets", "FAIL", f"owned by {owner}: chown {SERVICE_USER} {path}")
-    from .config import load_secrets
+    from kiosk.app.config import load_secrets
     try:
         load_secrets(path, require_private=False)
     except ConfigError as exc:
@@ -91,10 +91,10 @@ def check_secrets(path: str) -> Row:
 
 def check_status(cfg, secrets) -> Row:
     try:
-        from .status import StatusClient
+        from kiosk.services.status import StatusClient
     except ImportError:
         return Row("status", "WARN", "not available (no status client in this build)")
-    from .errors import LookupFailed
+    from kiosk.core.errors import LookupFailed
     if not secrets.status_token:
         return Row("status", "FAIL", "no status_token in the secrets file")
     client = StatusClient.from_config(cfg, secrets)
@@ -136,7 +136,7 @@ def check_journal(cfg, secrets) -> Row:
     if owner != os.geteuid():
         return Row("journal", "OK", f"{folder} writable; backlog not read as {user_name(os.geteuid())}: "
                    f"sudo -u {user_name(owner)} ashyq-kiosk doctor")
-    from .journal import Journal
+    from kiosk.services.journal import Journal
     journal = Journal(path, person_key=(secrets.person_key or "doctor").encode())
     try:
         backlog = journal.backlog()
@@ -187,8 +187,8 @@ def _run_all(checks: list[tuple[str, float, Callable[[], Row]]]) -> list[Row]:
 
 
 def run_checks(config_path: str) -> list[Row]:
-    from .config import load, load_secrets
-    from .doctor_devices import check_camera, check_display, check_gpio, check_scanner
+    from kiosk.app.config import load, load_secrets
+    from kiosk.tools.doctor_devices import check_camera, check_display, check_gpio, check_scanner
     try:
         cfg = load(config_path)
     except ConfigError as exc:

@@ -3,7 +3,7 @@ and TD3 (passports, 2 x 44), read into an :class:`Mrz` with every check
 digit verified, the composite too. Pure: "today" is given, never read.
 
 This module knows ICAO only; what a Kazakh IIN in the optional data means is
-:mod:`kiosk.documents`' business.
+:mod:`kiosk.core.documents`' business.
 
     >>> mrz = read_mrz("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\\n"
     ...                "L898902C36UTO7408122F1204159ZE184226B<<<<<10", today=dt.date(2026, 1, 1))
@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from .errors import DocumentError
-from .model import mask
+from kiosk.core.errors import DocumentError
+from kiosk.core.model import mask
 
 SHAPES = {(30, 30, 30): "TD1", (36, 36): "TD2", (44, 44): "TD3"}
 # Document codes by format (9303 parts 4-6); a visa (V, MRV-A/B) has the

@@ -18,8 +18,8 @@ import threading
 import time
 from importlib import resources
 
-from .config import Config, load_text
-from .config import Section
+from kiosk.app.config import Config, load_text
+from kiosk.app.config import Section
 
 DEMO_PIN = "1234"
 
@@ -88,16 +88,16 @@ def demo_config(state_dir: str, base_url: str, scanner_port: str, *, headless: b
 
 
 def demo_secrets() -> Section:
-    from .staff import hash_pin
-    from .status_server import DEMO_TOKEN
+    from kiosk.core.staff import hash_pin
+    from kiosk.servers.status_server import DEMO_TOKEN
     return Section({"status_token": DEMO_TOKEN, "person_key": "demo-person-key",
                     "sync_token": "", "staff": [{"id": "demo-staff", "pin": hash_pin(DEMO_PIN)}]})
 
 
 def scripted_scans() -> list[tuple[str, bytes]]:
     """One scan per kind of visitor the demo knows."""
-    from .status_server import DEMO_PEOPLE
-    from .mrz import passport_mrz
+    from kiosk.servers.status_server import DEMO_PEOPLE
+    from kiosk.core.mrz import passport_mrz
     people = dict(DEMO_PEOPLE)
     scans = [(label, people[label].encode() + b"\r") for label in
              ("green", "blue", "yellow", "red", "child", "unknown")]
@@ -120,8 +120,8 @@ def pin_overlay(signals) -> list[str]:
 
 
 def main(*, headless: bool = False, screenshots: str = "", scans=None) -> int:
-    from .status_server import StatusServer, load_people
-    from .wiring import build_app, build_signals
+    from kiosk.servers.status_server import StatusServer, load_people
+    from kiosk.app.wiring import build_app, build_signals
     from drivers.display import Display
 
     if not headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):

@@ -11,10 +11,10 @@ import logging
 import os
 from typing import Optional
 
-from .app import App
-from .errors import DeviceError, KioskError
-from .machine import Kiosk
-from .model import Passed
+from kiosk.app.loop import App
+from kiosk.core.errors import DeviceError, KioskError
+from kiosk.core.machine import Kiosk
+from kiosk.core.model import Passed
 
 log = logging.getLogger("ashyq.wiring")
 
@@ -25,8 +25,8 @@ def build_signals(cfg):
 
 
 def build_journal(cfg, secrets):
-    from .journal import Journal
-    from .sealing import load_or_create_key
+    from kiosk.services.journal import Journal
+    from kiosk.services.sealing import load_or_create_key
     os.makedirs(cfg.kiosk.state_dir, exist_ok=True)
     key = secrets.person_key.encode() if secrets.person_key else \
         load_or_create_key(os.path.join(cfg.kiosk.state_dir, "person.key"))
@@ -118,9 +118,9 @@ def build_app(cfg, secrets, *, signals=None, notifier=None, status=None, display
     try:
         journal, key = build_journal(cfg, secrets)
         if status is None:
-            from .status import StatusClient
+            from kiosk.services.status import StatusClient
             status = StatusClient.from_config(cfg, secrets)
-        from .sealing import person_hash
+        from kiosk.services.sealing import person_hash
         cache = _build_cache(cfg, journal)
         kiosk = Kiosk(cfg, secrets.staff)
         app = App(cfg, kiosk=kiosk, signals=signals, journal=journal, status=status,
@@ -139,7 +139,7 @@ def build_app(cfg, secrets, *, signals=None, notifier=None, status=None, display
 def _build_cache(cfg, journal):
     if not cfg.cache.enabled:
         return None
-    from .cache import StatusCache
+    from kiosk.services.cache import StatusCache
     ages = {colour: cfg.cache[f"{colour}_hours"] for colour in ("green", "blue", "yellow", "red")}
     return StatusCache(journal.path, max_age_hours=ages)
 
@@ -147,22 +147,22 @@ def _build_cache(cfg, journal):
 def _build_syncer(cfg, secrets, journal):
     if not cfg.sync.url:
         return None
-    from .sync import Syncer
+    from kiosk.services.sync import Syncer
     return Syncer(journal, cfg.sync.url, cfg.kiosk.id, secrets.sync_token,
                   batch_size=cfg.sync.batch_size, interval=cfg.sync.interval)
 
 
 def _clock_check():
-    from .clock import is_clock_synchronised
+    from kiosk.services.clock import is_clock_synchronised
     return is_clock_synchronised
 
 
 def run(config_path: str) -> int:
     """``ashyq-kiosk run --config FILE``: the daemon systemd starts."""
-    from .config import load, load_secrets
+    from kiosk.app.config import load, load_secrets
     cfg = load(config_path)
     secrets = load_secrets(cfg.kiosk.secrets_file)
-    from .notify import Notifier
+    from kiosk.services.notify import Notifier
     signals = build_signals(cfg)  # the relay is off before anything else starts
     display = None
     try:

@@ -1,7 +1,7 @@
 """The doctor's hardware checks: scanner, camera, screen and GPIO.
 
 Each opens its device the way the daemon would and closes it again, and
-returns a :class:`kiosk.doctor.Row`; the doctor runs each on a thread with
+returns a :class:`kiosk.tools.doctor.Row`; the doctor runs each on a thread with
 a time limit and turns any exception into a FAIL row. They only look: the
 relay is built *off*, and the screen is tried in a subprocess that a timeout
 kills, because a DRM init can hang.
@@ -17,7 +17,7 @@ import subprocess
 import sys
 import warnings
 
-from .doctor import Row, user_name
+from kiosk.tools.doctor import Row, user_name
 
 
 def check_scanner(cfg) -> Row:

@@ -1,6 +1,6 @@
 """The status adapter for the Ashyq-compatible contract, over httpx.
 
-Every way a lookup can go wrong becomes one :class:`~kiosk.errors.LookupFailed`
+Every way a lookup can go wrong becomes one :class:`~kiosk.core.errors.LookupFailed`
 with a stable ``cause`` (the httpx way of translating at the boundary)::
 
     LookupFailed.cause
@@ -39,8 +39,8 @@ from typing import Optional
 
 import httpx
 
-from .errors import ConfigError, LookupFailed
-from .model import COLOURS, Identity, Status
+from kiosk.core.errors import ConfigError, LookupFailed
+from kiosk.core.model import COLOURS, Identity, Status
 
 PATH = "/v2/api/qrpass/employee/check"
 MAX_BODY = 64 * 1024

@@ -27,7 +27,7 @@ from typing import Callable, Optional
 
 import httpx
 
-from .errors import JournalError, SyncError
+from kiosk.core.errors import JournalError, SyncError
 
 log = logging.getLogger("ashyq.sync")
 
@@ -190,7 +190,7 @@ def main_sync(cfg, secrets, *, status_only: bool = False) -> int:
     """``ashyq-kiosk sync [--status]``: one sync with a progress bar, or the
     backlog. Safe while the daemon runs: both may send a row, and the
     collector counts the second as a duplicate."""
-    from .wiring import build_journal
+    from kiosk.app.wiring import build_journal
     try:
         journal, _ = build_journal(cfg, secrets)
     except JournalError as exc:

@@ -30,9 +30,9 @@ from typing import Callable, Iterable, Optional
 
 import sqlite_utils
 
-from .errors import JournalError
-from .model import Decision, mask
-from .sealing import person_hash, seal
+from kiosk.core.errors import JournalError
+from kiosk.core.model import Decision, mask
+from kiosk.services.sealing import person_hash, seal
 
 EVENT_FIELDS = ("id", "at", "kind", "person", "masked", "sealed", "colour", "decision", "reason",
                 "staff_id", "latency_ms", "reference", "cached", "clock_synced", "mono", "extra")

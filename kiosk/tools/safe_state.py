@@ -7,7 +7,7 @@ open. It builds only the relay, then the lights and buzzer (gpiozero and
 nothing else: no pygame, no network), and building the relay with
 ``initial_value=False`` is itself the "off".
 
-    >>> from kiosk.config import load_text
+    >>> from kiosk.app.config import load_text
     >>> cfg = load_text('[status]\\nbase_url = "http://x"\\n[signals]\\npin_factory = "mock"\\n')
     >>> safe_state(cfg)  # doctest: +ELLIPSIS
     safe-state: relay (GPIO23, active-high) off; green (GPIO17), red (GPIO27), buzzer (GPIO22) off

@@ -31,8 +31,8 @@ import time
 from collections import deque
 from typing import Optional
 
-from .httpd import BackgroundServer, JsonHandler, serve
-from .model import COLOURS, mask
+from kiosk.servers.httpd import BackgroundServer, JsonHandler, serve
+from kiosk.core.model import COLOURS, mask
 
 PATH = "/v2/api/qrpass/employee/check"
 DEMO_TOKEN = "demo-token"

@@ -22,7 +22,7 @@ import stat
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
-from .errors import JournalError
+from kiosk.core.errors import JournalError
 
 KEY_BYTES = 32
 MIN_KEY_BYTES = 16  # a shorter key file is a truncated one, not a key

@@ -1,5 +1,5 @@
 """The kiosk's state machine: events in, actions out, no I/O, no clock of its
-own (every call is told :class:`~kiosk.model.Now`).
+own (every call is told :class:`~kiosk.core.model.Now`).
 
 One visitor at a time::
 
@@ -9,8 +9,8 @@ A scan during a lookup is queued (the screen says "please wait") and taken
 as soon as that lookup is decided; a full queue is refused on screen, never
 dropped silently. The re-scan guard is keyed on the person, not the raw code, so the
 same card read by a camera thirty times, or scanned again by a friend, does
-not open the door twice. Staff keys go to :class:`~kiosk.staff.StaffDesk`;
-group mode is in :mod:`kiosk.group`.
+not open the door twice. Staff keys go to :class:`~kiosk.core.staff.StaffDesk`;
+group mode is in :mod:`kiosk.core.group`.
 
 Action order on a decision is deliberate: the relay first (the door never
 waits for drawing), then lights, then the journal, then the screen, so a
@@ -24,15 +24,16 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from . import documents
-from .errors import DocumentError
-from .group import Group
-from .model import (Decision, Failure, Identity, Journal, KeyPressed, Lookup, LookupDone,
+from kiosk.core import documents
+
+from kiosk.core.errors import DocumentError
+from kiosk.core.group import Group
+from kiosk.core.model import (Decision, Failure, Identity, Journal, KeyPressed, Lookup, LookupDone,
                     Now, Passed, PulseRelay, Scanned, Screen, ServiceHealth, Show, Shutdown,
                     Signal, Status, Tick)
-from .policy import Verdict, before_lookup, decide
-from .staff import StaffDesk
-from .staff_actions import run_command
+from kiosk.core.policy import Verdict, before_lookup, decide
+from kiosk.core.staff import StaffDesk
+from kiosk.core.staff_actions import run_command
 
 # Scans waiting for a lookup to finish. Generous on purpose: a scanner
 # emptying its buffer after a network hiccup must lose nothing; at 512 bytes
