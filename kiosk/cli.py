@@ -60,7 +60,7 @@ def _doctor(args) -> int:
 
 def _sync(args) -> int:
     from kiosk.app.config import load, load_secrets
-    from kiosk.services.sync import main_sync
+    from kiosk.app.sync_command import main_sync
     cfg = load(args.config)
     return main_sync(cfg, load_secrets(cfg.kiosk.secrets_file), status_only=args.status)
 

@@ -14,7 +14,8 @@ from kiosk.servers.collector import Collector, keygen, main as collector_main
 from kiosk.app.config import Section
 from kiosk.core.errors import SyncError
 from kiosk.servers.status_server import StatusServer
-from kiosk.services.sync import Syncer, backoff_delay, main_sync
+from kiosk.app.sync_command import main_sync
+from kiosk.services.sync import Syncer, backoff_delay
 from tests.conftest import GREEN_IIN, decision, make_config
 from tests.iins import make_iin
 
