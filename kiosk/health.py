@@ -27,6 +27,7 @@ from typing import Optional
 log = logging.getLogger("ashyq.health")
 
 FILE_NAME = "health.json"
+RUNTIME_DIR = "/run/ashyq-kiosk"  # systemd's RuntimeDirectory=ashyq-kiosk
 
 
 def health_path(state_dir: str) -> str:
@@ -100,8 +101,13 @@ def read_health(path: str) -> Optional[dict]:
 
 
 def doctor_row(state_dir: str) -> tuple[str, str]:
-    """("OK" | "WARN" | "FAIL", detail) for the doctor's table."""
-    state = read_health(health_path(state_dir))
+    """("OK" | "WARN" | "FAIL", detail) for the doctor's table. The doctor
+    runs outside the unit, without RUNTIME_DIRECTORY: look in each place
+    the daemon may have written and take the newest report."""
+    places = {health_path(state_dir), os.path.join(RUNTIME_DIR, FILE_NAME),
+              os.path.join(state_dir, FILE_NAME)}
+    found = [p for p in places if os.path.exists(p)]
+    state = read_health(max(found, key=os.path.getmtime)) if found else None
     if state is None:
         return "OK", "no health report (the daemon has not run here)"
     faults = "; ".join(f"{k}: {v}" for k, v in sorted(state.get("faults", {}).items()))

@@ -180,6 +180,18 @@ class Daemon:
                 return False
         return True
 
+    def drain(self) -> None:
+        """Forget every message received so far, read or still queued."""
+        self.sock.setblocking(False)
+        try:
+            while True:
+                self.sock.recv(4096)
+        except BlockingIOError:
+            pass
+        finally:
+            self.sock.setblocking(True)
+        self.messages.clear()
+
     def kill(self) -> None:
         import signal
         if self.proc is not None and self.proc.poll() is None:
@@ -260,3 +272,43 @@ def openings_without_a_row(openings: list[float], journal_path: str, window: flo
         else:
             orphans.append(opened)
     return orphans
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """``tmpfs(path, size="2m", readonly=False)`` mounts a small tmpfs there
+    (unmounted after the test); skips the test where mounting is not allowed
+    (not root, or a container without the capability). CI runs as root."""
+    import subprocess
+    mounted = []
+
+    def mount(path, size="2m", readonly=False):
+        os.makedirs(path, exist_ok=True)
+        options = f"size={size}" + (",ro" if readonly else "")
+        if os.geteuid() != 0:
+            pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
+        run = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {run.stderr.strip()}")
+        mounted.append(str(path))
+        return str(path)
+
+    yield mount
+    for path in reversed(mounted):
+        subprocess.run(["umount", "-l", path], capture_output=True)
+
+
+def fill(folder) -> str:
+    """Write a file in ``folder`` until its filesystem is full; returns its path."""
+    import errno
+    path = os.path.join(str(folder), "filler")
+    with open(path, "wb", buffering=0) as handle:
+        for size in (1 << 20, 1 << 12, 1):
+            try:
+                while True:
+                    handle.write(b"\0" * size)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
+    return path
