@@ -59,7 +59,10 @@ def test_no_ready_where_nothing_can_be_recorded(tmp_path, server, daemons, tmpfs
         expected = "quick_check"
     log_path = tmp_path / "daemon.log"
     with open(log_path, "wb") as log:
-        daemon = daemons(write_kiosk_toml(tmp_path, status_url=server.url), log=log)
+        # A person key in the secrets: no key file to write, the journal is the first write.
+        config = write_kiosk_toml(tmp_path, status_url=server.url,
+                                  secrets={"status_token": "s", "person_key": "k"})
+        daemon = daemons(config, log=log)
         daemon.start(wait=False)
         assert daemon.proc.wait(timeout=120) == 1
     assert "READY=1" not in daemon.messages and not daemon.wait_for("READY=1", timeout=0.1)
