@@ -79,15 +79,28 @@ def make_pin_factory(name: str):
 
 
 class LinePin(MockPin):
-    """A mock pin whose level is written to ASHYQ_MOCK_PIN_DIR/GPIO<n>."""
+    """A mock pin whose level is written to ASHYQ_MOCK_PIN_DIR/GPIO<n>, and
+    each change appended to GPIO<n>.log as "<time.monotonic()> <level>", so
+    a test can see every opening of a killed daemon's relay, however short."""
+
+    def _path(self) -> str:
+        return os.path.join(os.environ["ASHYQ_MOCK_PIN_DIR"], f"GPIO{self.info.name[4:]}")
 
     def _record(self) -> None:
         if self._function == "output":
-            path = os.path.join(os.environ["ASHYQ_MOCK_PIN_DIR"], f"GPIO{self.info.name[4:]}")
-            with open(path, "w") as handle:
+            with open(self._path(), "w") as handle:
                 handle.write("1" if self._state else "0")
 
     def _change_state(self, value):
+        if self._function == "output" and bool(value) != bool(self._state):
+            # Logged before the line moves: a kill in between shows an opening
+            # that never happened, never the other way round.
+            line = f"{time.monotonic():.6f} {1 if value else 0}\n".encode()
+            fd = os.open(self._path() + ".log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line)  # one write of a short line: whole, even under SIGKILL
+            finally:
+                os.close(fd)
         changed = super()._change_state(value)
         self._record()
         return changed

@@ -7,14 +7,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
 from kiosk.tools.doctor import doctor
 from kiosk.services.notify import MaskNumbers, setup_logging
 from kiosk.servers.status_server import StatusServer
-from tests.conftest import GREEN_IIN
+from tests.conftest import GREEN_IIN, wait_until, write_kiosk_toml
 
 
 @pytest.fixture
@@ -32,59 +31,30 @@ def pty():
 
 
 def write_config(tmp_path, url, port, *, pulse=3.0, secrets_mode=0o600):
-    secrets = tmp_path / "secrets.toml"
-    secrets.write_text('status_token = "tok"\n')
-    os.chmod(secrets, secrets_mode)
-    config = tmp_path / "kiosk.toml"
-    config.write_text(f"""[kiosk]\nstate_dir = "{tmp_path / 'state'}"\nsecrets_file = "{secrets}"
-[status]\nbase_url = "{url}"\n[scanner]\nport = "{port}"
-[signals]\npin_factory = "mock"\npulse_seconds = {pulse}
-[display]\nvideo_driver = "dummy"\nfullscreen = false\n""")
-    return str(config)
-
-
-class Systemd:
-    """The part of systemd a Type=notify service talks to: a datagram socket."""
-
-    def __init__(self, tmp_path):
-        self.path = str(tmp_path / "notify")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.sock.settimeout(20)
-        self.messages = []
-
-    def start(self, config, **env):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.cli", "run", "--config", config],
-            env={**os.environ, "SDL_VIDEODRIVER": "dummy", "NOTIFY_SOCKET": self.path, **env},
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.wait_for("READY=1")
-        return self.proc
-
-    def wait_for(self, message):
-        while message not in self.messages:
-            self.messages.append(self.sock.recv(1024).decode())
-
-    def close(self):
-        self.proc.kill()
-        self.proc.wait(timeout=10)
-        self.sock.close()
+    return write_kiosk_toml(tmp_path, status_url=url, scanner=port,
+                            secrets={"status_token": "tok"}, secrets_mode=secrets_mode,
+                            signals={"pulse_seconds": pulse},
+                            display={"enabled": True, "video_driver": "dummy",
+                                     "fullscreen": False})
 
 
 @pytest.fixture
-def systemd(tmp_path):
-    manager = Systemd(tmp_path)
-    yield manager
-    manager.close()
+def systemd(daemons):
+    """The part of systemd a Type=notify service talks to: a datagram socket."""
+    def start(config, **env):
+        return daemons(config, env=env).start().proc
+    start.daemons = daemons
+    return start
 
 
 def test_ready_then_watchdog_pings_then_stopping(tmp_path, server, pty, systemd):
-    proc = systemd.start(write_config(tmp_path, server.url, pty[1]), WATCHDOG_USEC="400000")
-    systemd.wait_for("WATCHDOG=1")
-    assert systemd.messages.index("READY=1") < systemd.messages.index("WATCHDOG=1")
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=15) == 0
-    systemd.wait_for("STOPPING=1")
+    daemon = systemd.daemons(write_config(tmp_path, server.url, pty[1]),
+                             env={"WATCHDOG_USEC": "400000"}).start()
+    assert daemon.wait_for("WATCHDOG=1")
+    assert daemon.messages.index("READY=1") < daemon.messages.index("WATCHDOG=1")
+    daemon.proc.send_signal(signal.SIGTERM)
+    assert daemon.proc.wait(timeout=60) == 0
+    assert daemon.wait_for("STOPPING=1", timeout=5)
 
 
 def test_sigkill_mid_pulse_then_safe_state_turns_the_relay_off(tmp_path, server, pty, systemd):
@@ -95,13 +65,10 @@ def test_sigkill_mid_pulse_then_safe_state_turns_the_relay_off(tmp_path, server,
     config = write_config(tmp_path, server.url, pty[1], pulse=10)
     env = {"ASHYQ_MOCK_PIN_DIR": str(pins)}
     relay = pins / "GPIO23"
-    proc = systemd.start(config, **env)
+    proc = systemd(config, **env)
     assert relay.read_text() == "0"  # off from the start
-    deadline = time.monotonic() + 20
     os.write(pty[0], GREEN_IIN.encode() + b"\r")
-    while relay.read_text() != "1" and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert relay.read_text() == "1"
+    assert wait_until(lambda: relay.read_text() == "1")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     assert relay.read_text() == "1"  # the line stays where the dead process left it

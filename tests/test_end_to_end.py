@@ -10,10 +10,11 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
+from drivers.signals import Signals
 from kiosk.app.config import Section
 from kiosk.servers.status_server import StatusServer
 from kiosk.app.wiring import build_app
-from tests.conftest import make_config
+from tests.conftest import make_config, wait_until
 from tests.iins import make_iin
 
 PEOPLE = {colour: make_iin(f"8{i}0101", serial=1000 + i) for i, colour in
@@ -50,6 +51,8 @@ def kiosk(tmp_path, server):
         return decided.get(timeout=10)
 
     scan.app = app
+    scan.master = master
+    scan.decided = decided
     scan.relay = app.signals.pin_factory.pin(cfg.signals.relay_pin)
     scan.journal = os.path.join(str(tmp_path), "journal.sqlite")
     yield scan
@@ -139,3 +142,67 @@ def test_admit_if_cached_uses_a_fresh_colour_and_says_so(tmp_path, server):
         thread.join(timeout=10)
         os.close(master)
         os.close(slave)
+
+
+def test_a_deny_ends_a_running_pulse_at_once(kiosk):
+    """The relay reflects the latest decision: a red visitor right behind a
+    green one does not walk through on the green one's pulse."""
+    steps = []
+    kiosk.app.after_step = lambda: steps.append(1)
+    assert kiosk(PEOPLE["green"].encode() + b"\r").decision == "admit"
+    assert kiosk.relay.state is True or relay_went_on(kiosk.relay)
+    assert kiosk(PEOPLE["red"].encode() + b"\r").decision == "deny"
+    seen = len(steps)
+    assert wait_until(lambda: len(steps) > seen)  # the step that decided it has finished
+    assert kiosk.relay.state is False  # 3 s pulse, ended by the deny
+
+
+def test_a_flood_of_refusals_is_drawn_once_per_step_and_the_next_visitor_goes_in(kiosk):
+    """One scanned code holding 1,400 line breaks: 1,400 refusals, coalesced,
+    then the next visitor is decided normally, with its latency counted
+    from the moment its bytes arrived."""
+    buzzer = kiosk.app.signals.pin_factory.pin(kiosk.app.cfg.signals.buzzer_pin)
+    steps = []
+    kiosk.app.after_step = lambda: steps.append(1)
+    before = len(steps)
+    decision = kiosk(b"X\r" * 1400 + PEOPLE["green"].encode() + b"\r")
+    assert (decision.decision, decision.colour) == ("admit", "green")
+    assert len(steps) - before < 100  # bounded slices, not a step (and a beep) per refusal
+    beeps = sum(1 for state in buzzer.states[1:] if state.state)
+    assert beeps < 100
+    assert len(journal_rows(kiosk.journal)) == 1
+
+
+@pytest.mark.parametrize("stall", ["slow-drip", "delay:30"])
+def test_a_stalled_lookup_does_not_hold_up_the_next_visitor(kiosk, server, stall):
+    server.people[PEOPLE["yellow"]]["fault"] = stall  # this one person's answer never comes
+    os.write(kiosk.master, PEOPLE["yellow"].encode() + b"\r" + PEOPLE["green"].encode() + b"\r")
+    first, second = kiosk.decided.get(timeout=60), kiosk.decided.get(timeout=60)
+    assert (first.decision, first.reason) == ("staff", "lookup-timeout")
+    assert (second.decision, second.colour) == ("admit", "green")  # its own lookup, on time
+
+
+def test_the_anti_probing_limit_survives_a_restart(tmp_path, server):
+    cfg = make_config('rate_per_minute = 3\n'
+                      f'[kiosk]\nstate_dir = "{tmp_path}"\n[scanner]\nenabled = false\n'
+                      '[policy]\nrescan_seconds = 0\n'
+                      '[signals]\npin_factory = "mock"\n[display]\nenabled = false\n'
+                      ).with_changes("status", base_url=server.url)
+
+    def run(numbers):
+        decided = queue.Queue()
+        app = build_app(cfg, SECRETS, when_decided=decided.put,
+                        signals=Signals.from_config(cfg.signals, pin_factory=MockFactory()))
+        thread = threading.Thread(target=app.run, daemon=True)
+        thread.start()
+        try:
+            for number in numbers:
+                app.scanned(number.encode() + b"\r")
+            return [decided.get(timeout=60).reason for _ in numbers]
+        finally:
+            app.stop()
+            thread.join(timeout=60)
+
+    assert run([PEOPLE["green"], PEOPLE["blue"]]) == ["green", "blue"]
+    # Restarted within the minute: one lookup left, then the limit.
+    assert run([PEOPLE["yellow"], PEOPLE["red"]]) == ["yellow", "rate-limited"]

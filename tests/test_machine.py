@@ -47,12 +47,12 @@ def door(clock):
     return Door(clock)
 
 
-def test_green_opens_relay_first_then_journal_then_screen(door):
+def test_green_is_journalled_first_then_relay_then_screen(door):
     actions = door.scan(GREEN_IIN + "\r")
     assert [type(a) for a in actions] == [Lookup, Show]
     assert screen(actions).kind == "checking"
     actions = door.answer(actions, Status("green"))
-    assert [type(a) for a in actions] == [PulseRelay, Signal, Journal, Show]
+    assert [type(a) for a in actions] == [Journal, PulseRelay, Signal, Show]
     decision = of(actions, Journal)[0].decision
     assert (decision.decision, decision.colour, decision.kind) == ("admit", "green", "iin")
     assert screen(actions).masked.endswith("1427") and GREEN_IIN not in repr(actions)

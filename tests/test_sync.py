@@ -2,8 +2,6 @@
 whatever the network does; numbers readable only at the collector."""
 import os
 import random
-import subprocess
-import sys
 import threading
 import time
 
@@ -16,7 +14,8 @@ from kiosk.core.errors import SyncError
 from kiosk.servers.status_server import StatusServer
 from kiosk.app.sync_command import main_sync
 from kiosk.services.sync import Syncer, backoff_delay
-from tests.conftest import GREEN_IIN, decision, make_config
+from tests.conftest import (Daemon, GREEN_IIN, decision, make_config, wait_until,
+                            write_kiosk_toml)
 from tests.iins import make_iin
 
 
@@ -218,34 +217,24 @@ def test_numbers_in_clear_only_where_the_collector_unsealed_them(tmp_path, keys)
     """The daemon's journal files and log, and the collector: search them all."""
     people = [make_iin(f"77{m:02d}15", serial=3000 + m) for m in range(1, 6)]
     master, slave = os.openpty()
-    secrets = tmp_path / "secrets.toml"
-    secrets.write_text('status_token = "s"\nsync_token = "tok"\n')
-    os.chmod(secrets, 0o600)
-    config = tmp_path / "kiosk.toml"
-    config.write_text(f"""[kiosk]\nid = "door-1"\nstate_dir = "{tmp_path / 'state'}"
-secrets_file = "{secrets}"\nlog_level = "debug"
-[status]\nbase_url = "URL"\n[scanner]\nport = "{os.ttyname(slave)}"
-[signals]\npin_factory = "mock"\n[display]\nenabled = false
-[cache]\nenabled = true
-[sync]\nurl = "COLLECTOR"\ninterval = 1\ncollector_public_key = "{keys[1]}"\n""")
     with StatusServer({n: {"colour": "green", "name": ""} for n in people}, token="s") as status, \
             Collector(str(tmp_path / "collector.sqlite"), tokens={"door-1": "tok"},
                       private_key_b64=keys[0]) as collector:
-        config.write_text(config.read_text().replace("URL", status.url)
-                          .replace("COLLECTOR", collector.url))
+        config = write_kiosk_toml(
+            tmp_path, status_url=status.url, scanner=os.ttyname(slave),
+            secrets={"status_token": "s", "sync_token": "tok"},
+            kiosk={"id": "door-1", "log_level": "debug"}, cache={"enabled": True},
+            sync={"url": collector.url, "interval": 1, "collector_public_key": keys[1]})
         log = tmp_path / "daemon.log"
         with open(log, "wb") as out:
-            daemon = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--config",
-                                       str(config)], stdout=out, stderr=subprocess.STDOUT)
-            time.sleep(1.5)
-            for number in people:
-                os.write(master, number.encode() + b"\r")
-                time.sleep(0.3)
-            deadline = time.monotonic() + 20
-            while len(collector.event_ids()) < len(people) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            daemon.terminate()
-            daemon.wait(timeout=15)
+            daemon = Daemon(config, log=out).start()  # READY: the scanner is open
+            try:
+                for number in people:
+                    os.write(master, number.encode() + b"\r")
+                assert wait_until(lambda: len(collector.event_ids()) >= len(people), every=0.1)
+                daemon.terminate()
+            finally:
+                daemon.close()
         unsealed = {e["number"] for e in collector.events()}
     os.close(master)
     os.close(slave)

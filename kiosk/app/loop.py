@@ -7,7 +7,12 @@ the sync worker reads the journal. Only the main thread touches the machine,
 the relay, the journal writer and the screen, so no state is shared.
 
 Start order is safety order: the relay is driven off before anything else,
-and on the way out it is driven off first, whatever went wrong.
+and on the way out it is driven off first, whatever went wrong. Actions are
+carried out by :class:`~kiosk.actuator.Actuator`: journal first, then relay.
+
+Signal handlers do no locking work: they set a flag and put a wake-up on a
+``queue.SimpleQueue``, whose ``put`` is reentrant (a handler may run while
+the main thread is inside ``get``; ``queue.Queue`` would deadlock there).
 """
 from __future__ import annotations
 
@@ -20,11 +25,12 @@ import time
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
+from kiosk.app.actuator import Actuator
 from kiosk.core.errors import JournalError, KioskError
+from kiosk.services.health import Health
 from kiosk.services.lookups import LookupWorker
 from kiosk.core.machine import Kiosk
-from kiosk.core.model import (Journal, KeyPressed, Lookup, Now, PulseRelay, Scanned, Show, Shutdown,
-                    Signal, Tick)
+from kiosk.core.model import KeyPressed, Now, Scanned, Shutdown, Tick
 
 log = logging.getLogger("ashyq.app")
 
@@ -35,6 +41,14 @@ IDLE_WAIT = 0.5  # nothing pending: wake twice a second for the clock and watchd
 RENDER_HOLD = 0.25
 SOURCE_OPEN_WAIT = 1.0
 PURGE_EVERY = 3600.0  # retention is in days; hourly is plenty
+# Events taken per step: a flood (one code holding 1,400 line breaks) is
+# decided in bounded slices, each drawn once, so the next visitor's scan
+# waits for at most a slice, not the whole flood.
+MAX_BATCH = 256
+RATE_WINDOW = 60.0  # the anti-probing limit counts lookups over this window
+# Faults that must not stop the watchdog pings: a notify socket that fails
+# is only ever found healthy again by pinging it.
+PINGS_DESPITE = {"notify"}
 
 
 class App:
@@ -49,7 +63,7 @@ class App:
     def __init__(self, cfg, *, kiosk: Kiosk, signals, journal, status, display=None,
                  sources=(), notifier=None, cache=None, syncer=None, person_hash=None,
                  clock_synced: Callable[[], Optional[bool]] = lambda: True,
-                 when_decided: Optional[Callable] = None):
+                 when_decided: Optional[Callable] = None, health: Optional[Health] = None):
         self.cfg = cfg
         self.kiosk = kiosk
         self.signals = signals
@@ -59,28 +73,39 @@ class App:
         self.notifier = notifier
         self.syncer = syncer
         self.cache = cache
-        self.events: queue.Queue = queue.Queue()
+        self.events: queue.SimpleQueue = queue.SimpleQueue()
         self.lookups = LookupWorker(status, self.post, cache=cache, person_hash=person_hash,
                                     use_cache=cfg.policy.on_failure == "admit-if-cached")
         self.clock_synced = clock_synced
         self.zone = ZoneInfo(cfg.kiosk.timezone)
-        self.when_decided = when_decided
+        self.health = health if health is not None else Health()
+        self.actuator = Actuator(
+            signals=signals, journal=journal, display=display, lookups=self.lookups,
+            health=self.health, when_decided=when_decided,
+            out_of_service_screen=lambda reason: kiosk.screen("out-of-service", reason=reason))
+        if notifier is not None:
+            notifier.when_error = self._notify_error
         self.after_step: Optional[Callable[[], None]] = None  # the demo draws mock pins
         self.is_running = False
-        self.is_healthy = True
-        self._stop = threading.Event()
+        self._stopping = False  # a plain flag: set from signal handlers
         self._synced_cache = (0.0, True)
         self._next_purge = 0.0
         self._screenshot_wanted = False
 
     # ---- feeding ------------------------------------------------------------
 
+    @property
+    def is_healthy(self) -> bool:
+        return self.health.ok
+
     def post(self, event) -> None:
-        """Thread-safe: drivers and workers call this."""
+        """Thread-safe and reentrant: drivers, workers and signal handlers call this."""
         self.events.put(event)
 
     def scanned(self, payload: bytes, source: str = "scanner") -> None:
-        self.post(Scanned(payload, source))
+        """Called on the driver's thread as the bytes arrive: stamped now, so
+        latency counts any wait behind a flood."""
+        self.post(Scanned(payload, source, arrived=time.monotonic()))
 
     def key(self, key: str, source: str = "keypad") -> None:
         self.post(KeyPressed(key, source))
@@ -90,8 +115,15 @@ class App:
         self.post(Tick())  # wake the loop
 
     def stop(self) -> None:
-        self._stop.set()
+        """Safe from a signal handler: a flag and a reentrant put, no lock."""
+        self._stopping = True
         self.post(Shutdown())
+
+    def _notify_error(self, error: Optional[str]) -> None:
+        if error:
+            self.health.fault("notify", error)
+        else:
+            self.health.clear("notify")
 
     # ---- time -------------------------------------------------------------
 
@@ -106,35 +138,24 @@ class App:
     # ---- actions ------------------------------------------------------------
 
     def execute(self, actions) -> None:
-        for action in actions:
-            if isinstance(action, PulseRelay):
-                self.signals.pulse_relay(action.seconds)
-            elif isinstance(action, Signal):
-                self.signals.signal(action.pattern)
-            elif isinstance(action, Journal):
-                self._journal(action.decision)
-            elif isinstance(action, Show):
-                self._show(action.screen)
-            elif isinstance(action, Lookup):
-                self.lookups.submit(action)
+        self.actuator.execute(actions)
 
-    def _journal(self, decision) -> None:
+    def _back_in_service(self) -> None:
+        if self.kiosk.state == "idle":
+            self.execute([self.kiosk.idle_screen()])
+
+    def restore_rate_window(self) -> None:
+        """Lookups of the last minute, from the journal: a restart must not
+        reset the anti-probing limit."""
+        now = self.now()
         try:
-            self.journal.append(decision)
+            made = self.journal.lookups_since(now.wall - dt.timedelta(seconds=RATE_WINDOW))
         except JournalError as exc:
-            # The door already acted; shout so the technician sees it, keep serving.
-            log.error("journal append failed for decision %s: %s", decision.id, exc)
-            self.is_healthy = False
+            log.error("cannot read recent lookups for the rate limit: %s", exc)
             return
-        log.info("decision %s %s colour=%s reason=%s number=%s latency=%sms", decision.id[:8],
-                 decision.decision, decision.colour, decision.reason, decision.masked,
-                 decision.latency_ms)
-        if self.when_decided:
-            self.when_decided(decision)
-
-    def _show(self, screen) -> None:
-        if self.display is not None:
-            self.display.show(screen)
+        for at in made:
+            age = (now.wall - dt.datetime.fromisoformat(at)).total_seconds()
+            self.kiosk.lookups.append(now.mono - min(max(age, 0.0), RATE_WINDOW))
 
     # ---- the loop -----------------------------------------------------------
 
@@ -154,6 +175,7 @@ class App:
         """Start workers and sources (the relay is already off: signals exist)."""
         self.signals.relay_off()
         self.purge()
+        self.restore_rate_window()
         self.lookups.start()
         for source in self.sources:
             try:
@@ -173,16 +195,32 @@ class App:
         self.execute([self.kiosk.idle_screen()])
         self.is_running = True
 
-    def step(self, wait: float) -> None:
-        """Handle one event (or a tick after ``wait`` seconds), then draw."""
+    def _take(self, wait: float) -> list:
+        """The next event (waiting up to ``wait``) and whatever else is already
+        queued, up to MAX_BATCH."""
         try:
-            event = self.events.get(timeout=wait)
+            batch = [self.events.get(timeout=wait)]
         except queue.Empty:
-            event = Tick()
+            return []
+        while len(batch) < MAX_BATCH:
+            try:
+                batch.append(self.events.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def step(self, wait: float) -> None:
+        """Handle the waiting events (or a tick after ``wait`` seconds) as one
+        step: one journal commit, then the relay, then one drawing."""
+        events = self._take(wait)
         now = self.now()
-        self.execute(self.kiosk.handle(event, now))
-        if not isinstance(event, Tick):
-            self.execute(self.kiosk.handle(Tick(), now))
+        actions: list = []
+        for event in events:
+            if not isinstance(event, Tick):
+                actions += self.kiosk.handle(event, now)
+        actions += self.kiosk.handle(Tick(), now)
+        self.execute(actions)
+        self.actuator.probe(self._back_in_service)
         if self.after_step is not None:
             self.after_step()
         if self.display is not None:
@@ -221,12 +259,13 @@ class App:
                 self.notifier.ready()
             interval = self.notifier.watchdog_interval() if self.notifier else None
             last_ping = 0.0
-            while not self._stop.is_set():
+            while not self._stopping:
                 busy = self.kiosk.state != "idle" or not self.events.empty()
                 self.step(TICK if busy else IDLE_WAIT)
                 if self.kiosk.state == "idle" and time.monotonic() >= self._next_purge:
                     self.purge()
-                if interval and self.is_healthy and time.monotonic() - last_ping >= interval:
+                pingable = not set(self.health.faults) - PINGS_DESPITE
+                if interval and pingable and time.monotonic() - last_ping >= interval:
                     self.notifier.watchdog()
                     last_ping = time.monotonic()
             return 0
@@ -241,6 +280,7 @@ class App:
         _quietly(self.signals.relay_off)
         if self.notifier:
             _quietly(self.notifier.stopping)
+            _quietly(self.notifier.close)
         for source in reversed(self.sources):
             _quietly(source.close)
         _quietly(self.lookups.close)

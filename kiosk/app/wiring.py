@@ -12,7 +12,8 @@ import os
 from typing import Optional
 
 from kiosk.app.loop import App
-from kiosk.core.errors import DeviceError, KioskError
+from kiosk.core.errors import DeviceError, JournalError, KioskError
+from kiosk.services.health import Health, health_path
 from kiosk.core.machine import Kiosk
 from kiosk.core.model import Passed
 
@@ -24,14 +25,31 @@ def build_signals(cfg):
     return Signals.from_config(cfg.signals)
 
 
-def build_journal(cfg, secrets):
-    from kiosk.services.journal import Journal
+def build_journal(cfg, secrets, *, for_daemon: bool = False):
+    """The journal and the person key. ``for_daemon``: also refuse a state
+    folder that cannot take writes now (read-only, full) and a journal that
+    fails SQLite's quick_check, with one line that says which."""
+    from kiosk.services.journal import Journal, preflight
     from kiosk.services.sealing import load_or_create_key
-    os.makedirs(cfg.kiosk.state_dir, exist_ok=True)
-    key = secrets.person_key.encode() if secrets.person_key else \
-        load_or_create_key(os.path.join(cfg.kiosk.state_dir, "person.key"))
-    journal = Journal(os.path.join(cfg.kiosk.state_dir, "journal.sqlite"), person_key=key,
+    folder = cfg.kiosk.state_dir
+    try:
+        if for_daemon:
+            preflight(folder)
+        os.makedirs(folder, exist_ok=True)
+        key = secrets.person_key.encode() if secrets.person_key else \
+            load_or_create_key(os.path.join(folder, "person.key"))
+    except OSError as exc:
+        if isinstance(exc, KioskError):
+            raise
+        raise JournalError(f"state folder {folder}: {exc.strerror or exc}") from None
+    journal = Journal(os.path.join(folder, "journal.sqlite"), person_key=key,
                       collector_public_key=cfg.sync.collector_public_key)
+    if for_daemon:
+        verdict = journal.quick_check()
+        if verdict != "ok":
+            journal.close()
+            raise JournalError(f"journal {journal.path} fails quick_check: "
+                               f"{verdict.splitlines()[0]}")
     return journal, key
 
 
@@ -116,7 +134,7 @@ def build_app(cfg, secrets, *, signals=None, notifier=None, status=None, display
     ``display`` and ``sources`` may be given (the demo and tests bring theirs)."""
     signals = signals if signals is not None else build_signals(cfg)
     try:
-        journal, key = build_journal(cfg, secrets)
+        journal, key = build_journal(cfg, secrets, for_daemon=True)
         if status is None:
             from kiosk.services.status import StatusClient
             status = StatusClient.from_config(cfg, secrets)
@@ -127,7 +145,8 @@ def build_app(cfg, secrets, *, signals=None, notifier=None, status=None, display
                   display=display, notifier=notifier, cache=cache,
                   person_hash=lambda number: person_hash(number, key),
                   syncer=_build_syncer(cfg, secrets, journal),
-                  clock_synced=_clock_check(), when_decided=when_decided)
+                  clock_synced=_clock_check(), when_decided=when_decided,
+                  health=Health(health_path(cfg.kiosk.state_dir)))
         app.sources = build_sources(cfg, app, display) if sources is None else sources
         signals.when_passed = lambda: app.post(Passed())
         return app

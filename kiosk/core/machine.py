@@ -1,5 +1,5 @@
 """The kiosk's state machine: events in, actions out, no I/O, no clock of its
-own (every call is told :class:`~kiosk.core.model.Now`).
+own (every call is told :class:`~kiosk.model.Now`).
 
 One visitor at a time::
 
@@ -9,12 +9,13 @@ A scan during a lookup is queued (the screen says "please wait") and taken
 as soon as that lookup is decided; a full queue is refused on screen, never
 dropped silently. The re-scan guard is keyed on the person, not the raw code, so the
 same card read by a camera thirty times, or scanned again by a friend, does
-not open the door twice. Staff keys go to :class:`~kiosk.core.staff.StaffDesk`;
+not open the door twice. Staff keys go to :class:`~kiosk.staff.StaffDesk`;
 group mode is in :mod:`kiosk.core.group`.
 
-Action order on a decision is deliberate: the relay first (the door never
-waits for drawing), then lights, then the journal, then the screen, so a
-decision is durable before it is shown.
+Action order on a decision is deliberate: the journal first (record before
+acting: a decision that cannot be committed must never open the door), then
+the relay, lights and screen. Anything but an admit ends a running pulse at
+once, so the relay always reflects the latest decision.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from kiosk.core import documents
 from kiosk.core.errors import DocumentError
 from kiosk.core.group import Group
 from kiosk.core.model import (Decision, Failure, Identity, Journal, KeyPressed, Lookup, LookupDone,
-                    Now, Passed, PulseRelay, Scanned, Screen, ServiceHealth, Show, Shutdown,
+                    Now, Passed, PulseRelay, RelayOff, Scanned, Screen, ServiceHealth, Show, Shutdown,
                     Signal, Status, Tick)
 from kiosk.core.policy import Verdict, before_lookup, decide
 from kiosk.core.staff import StaffDesk
@@ -54,8 +55,9 @@ def reference_code(decision_id: str) -> str:
 class Pending:
     request: str
     identity: Identity
-    started: float
+    started: float  # when the lookup began: the deadline runs from here
     staff_id: Optional[str] = None
+    arrived: Optional[float] = None  # when the scan's bytes arrived: latency runs from here
 
 
 class Kiosk:
@@ -96,7 +98,7 @@ class Kiosk:
     def handle(self, event, now: Now) -> list:
         self.clock_synced = now.synced
         handler = {
-            Scanned: lambda e: self._scanned(e.payload, now),
+            Scanned: lambda e: self._scanned(e.payload, now, arrived=e.arrived),
             LookupDone: lambda e: self._answered(e, now),
             Tick: lambda e: self._tick(now),
             KeyPressed: lambda e: self._key(e.key, now),
@@ -106,7 +108,8 @@ class Kiosk:
         }[type(event)]
         actions = handler(event)
         while self.queue and self.state != "checking":
-            actions += self._scanned(self.queue.popleft(), now)
+            payload, arrived = self.queue.popleft()
+            actions += self._scanned(payload, now, arrived=arrived)
         return actions
 
     # ---- screens ----------------------------------------------------------
@@ -128,34 +131,39 @@ class Kiosk:
 
     # ---- visitors ---------------------------------------------------------
 
-    def _scanned(self, payload: bytes, now: Now, staff_id: Optional[str] = None) -> list:
+    def _scanned(self, payload: bytes, now: Now, staff_id: Optional[str] = None, *,
+                 arrived: Optional[float] = None) -> list:
         if self.state == "checking":
             if len(self.queue) >= MAX_QUEUE:
                 return [self.screen("busy", reason="queue-full")]
-            self.queue.append(payload)
+            self.queue.append((payload, arrived))
             return [self.screen("busy", reason="queued")]
         try:
             identity = documents.parse(payload, max_length=self.max_length, today=now.wall.date())
         except DocumentError as exc:
-            return [Signal("error")] + self._show_for(self.screen("refused", reason=exc.reason), now)
-        return self._visitor(identity, now, staff_id)
+            # A refusal is the latest word at the door: a running pulse ends now.
+            return [RelayOff(), Signal("error")] + self._show_for(
+                self.screen("refused", reason=exc.reason), now)
+        return self._visitor(identity, now, staff_id, arrived=arrived)
 
-    def _visitor(self, identity: Identity, now: Now, staff_id: Optional[str] = None) -> list:
+    def _visitor(self, identity: Identity, now: Now, staff_id: Optional[str] = None, *,
+                 arrived: Optional[float] = None) -> list:
+        arrived = now.mono if arrived is None else arrived
         admitted = self.admitted_at.get(identity.number)
         if admitted is not None and now.mono - admitted < self.policy.rescan_seconds:
             return self._show_for(self.screen("result", verdict="admit", masked=identity.masked,
                                               reason="repeat", at=now.wall), now)
         verdict = before_lookup(identity, self.policy, now.wall)
         if verdict:
-            return self._decided(identity, "unknown", verdict, now, now.mono, staff_id=staff_id)
+            return self._decided(identity, "unknown", verdict, now, arrived, staff_id=staff_id)
         while self.lookups and now.mono - self.lookups[0] >= 60:
             self.lookups.popleft()
         if len(self.lookups) >= self.rate_per_minute:
             # A kiosk must not become a way to look up other people's status.
             return self._decided(identity, "unknown", Verdict("staff", "rate-limited"), now,
-                                 now.mono, staff_id=staff_id)
+                                 arrived, staff_id=staff_id)
         self.lookups.append(now.mono)
-        self.pending = Pending(self.new_id(), identity, now.mono, staff_id)
+        self.pending = Pending(self.new_id(), identity, now.mono, staff_id, arrived)
         self.state = "checking"
         return [Lookup(self.pending.request, identity),
                 self.screen("checking", masked=identity.masked, group_left=self._group_left())]
@@ -169,7 +177,8 @@ class Kiosk:
         colour = outcome.colour if isinstance(outcome, Status) else "unknown"
         verdict = decide(pending.identity, outcome, self.policy, now.wall)
         cached = isinstance(outcome, Status) and outcome.cached
-        return self._decided(pending.identity, colour, verdict, now, pending.started,
+        started = pending.started if pending.arrived is None else pending.arrived
+        return self._decided(pending.identity, colour, verdict, now, started,
                              cached=cached, staff_id=pending.staff_id)
 
     def _decided(self, identity: Optional[Identity], colour: str, verdict: Verdict, now: Now,
@@ -193,8 +202,10 @@ class Kiosk:
 
     def actuate(self, decisions: list[Decision], verdict: str, colour: str, now: Now,
                 pulse_count: int = 1) -> list:
-        """Relay, lights, journal, screen: in that order."""
-        actions: list = []
+        """Journal, relay, lights, screen: in that order (record before acting).
+        A deny or "see staff" ends a running pulse: the door follows the
+        latest decision, not one from a moment ago."""
+        actions: list = [Journal(decision) for decision in decisions]
         last = decisions[-1]
         if verdict == "admit":
             actions.append(PulseRelay(self.pulse_seconds * pulse_count))
@@ -202,8 +213,9 @@ class Kiosk:
                 if decision.identity:
                     self.admitted_at[decision.identity.number] = now.mono
             self.last_admit_id = last.id
+        else:
+            actions.append(RelayOff())
         actions.append(Signal(verdict))
-        actions.extend(Journal(decision) for decision in decisions)
         if verdict == "staff" and last.identity is not None:
             self.see_staff = (last.identity, colour)
         return actions + self._show_for(self.screen(

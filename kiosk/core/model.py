@@ -95,6 +95,9 @@ class Scanned:
 
     payload: bytes
     source: str = "scanner"
+    # time.monotonic() when the bytes arrived (the driver's thread), so the
+    # journal's latency includes any time spent waiting behind a flood.
+    arrived: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,12 @@ class PulseRelay:
 
 
 @dataclass(frozen=True)
+class RelayOff:
+    """End any running pulse now: a later deny, refusal or "see staff" is
+    the latest word at the door."""
+
+
+@dataclass(frozen=True)
 class Lookup:
     """Ask the status service; answer with LookupDone(request, outcome)."""
 
@@ -224,4 +233,4 @@ class Journal:
     decision: Decision
 
 
-Action = Union[Show, Signal, PulseRelay, Lookup, Journal]
+Action = Union[Show, Signal, PulseRelay, RelayOff, Lookup, Journal]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 import threading
 from typing import Callable, Iterable, Optional
@@ -38,6 +39,10 @@ EVENT_FIELDS = ("id", "at", "kind", "person", "masked", "sealed", "colour", "dec
                 "staff_id", "latency_ms", "reference", "cached", "clock_synced", "mono", "extra")
 COLUMNS = EVENT_FIELDS + ("synced_at",)
 BUSY_SECONDS = 10.0  # another process's write (a technician's sync) is short
+# Space the daemon must be able to write before it says READY: a few hundred
+# rows, the WAL's growth between checkpoints and SQLite's own scratch.
+MIN_FREE_BYTES = 1 << 20
+PROBE_BYTES = 64 << 10
 
 
 # ---- migrations: append only; never edit one that has shipped ---------------
@@ -130,6 +135,7 @@ class Journal:
             raise JournalError(f"cannot open journal {path}: {exc}") from None
         self._local.conn = self.conn
         self._connections.append(self.conn)
+        self.inode = _inode(path)
         try:
             self.db = sqlite_utils.Database(self.conn, recursive_triggers=False,
                                             execute_plugins=False)
@@ -152,8 +158,18 @@ class Journal:
             self._local.conn = conn
         return conn
 
+    def check_file(self) -> None:
+        """JournalError if the file we hold open is no longer the one at our
+        path (deleted, or replaced by another): writing on would put rows in
+        a ghost that nobody will ever read or sync."""
+        now = _inode(self.path)
+        if now != self.inode:
+            what = "deleted" if now is None else "replaced by another file"
+            raise JournalError(f"journal {self.path} was {what} while the kiosk ran")
+
     def _write(self, work: Callable[[sqlite3.Connection], object]):
         """``work`` in one committed IMMEDIATE transaction; durable on return."""
+        self.check_file()
         try:
             conn = self._conn()
             with self.lock:
@@ -248,6 +264,22 @@ class Journal:
         """The newest rows, newest first, for the technician."""
         return self._read("SELECT * FROM decisions ORDER BY at DESC, rowid DESC LIMIT ?", (count,))
 
+    def lookups_since(self, since: dt.datetime) -> list[str]:
+        """When each decision that needed a status lookup was made, oldest
+        first, since ``since``: the anti-probing limit's memory across a
+        restart. A lookup's row has the answer's colour, or a lookup-* reason
+        when it failed; exemptions, staff rows and rate-limited scans asked
+        nobody."""
+        rows = self._read("SELECT at FROM decisions WHERE at >= ? AND kind != 'none' AND "
+                          "(colour != 'unknown' OR reason LIKE 'lookup-%') ORDER BY at",
+                          (utc_iso(since),))
+        return [row["at"] for row in rows]
+
+    def quick_check(self) -> str:
+        """SQLite's quick structural check: ``"ok"`` or the problems found."""
+        rows = self._read("PRAGMA quick_check")
+        return "\n".join(str(next(iter(r.values()))) for r in rows)
+
     def integrity_check(self) -> str:
         """SQLite's own verdict on the file: ``"ok"`` or the problems found."""
         rows = self._read("PRAGMA integrity_check")
@@ -263,3 +295,38 @@ class Journal:
                 conn.close()
             except sqlite3.Error:
                 pass
+
+
+def _inode(path: str) -> Optional[tuple[int, int]]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def preflight(folder: str, min_free: int = MIN_FREE_BYTES) -> None:
+    """JournalError unless ``folder`` can take writes now: it exists, a probe
+    file can be written and fsynced (a read-only mount or a full disk fails
+    here, even for root), and ``min_free`` bytes are left. The daemon runs
+    this before READY: a kiosk that cannot record must not serve."""
+    probe = os.path.join(folder, f".write-probe-{os.getpid()}")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(probe, "wb") as handle:
+            handle.write(b"\0" * PROBE_BYTES)
+            handle.flush()
+            os.fsync(handle.fileno())
+        stat = os.statvfs(folder)
+    except OSError as exc:
+        raise JournalError(f"state folder {folder} cannot be written: "
+                           f"{exc.strerror or exc}") from None
+    finally:
+        try:
+            os.unlink(probe)
+        except OSError:
+            pass
+    free = stat.f_bavail * stat.f_frsize
+    if free < min_free:
+        raise JournalError(f"state folder {folder} has only {free // 1024} KiB free "
+                           f"(at least {min_free // 1024} KiB needed)")

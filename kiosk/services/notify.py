@@ -19,7 +19,7 @@ import os
 import re
 import socket
 import sys
-from typing import Optional
+from typing import Callable, Optional
 
 from kiosk.core.model import mask
 
@@ -46,9 +46,12 @@ class Notifier:
     """sd_notify messages for a Type=notify service.
 
     Does nothing when NOTIFY_SOCKET is unset (a terminal, a test) and never
-    raises: losing a status line must not take the door down. The watchdog
-    is pinged only by the main loop while it is healthy, so a hung loop
-    stops the pings and systemd restarts the kiosk.
+    raises: losing a status line must not take the door down. But it is not
+    silent either (sdnotify is: it swallows every error): a socket that
+    cannot be reached is logged once and kept in ``error``, which the
+    application turns into a health fault. The watchdog is pinged only by
+    the main loop while it is healthy, so a hung loop stops the pings and
+    systemd restarts the kiosk.
 
         notifier = Notifier()
         notifier.ready()
@@ -56,31 +59,49 @@ class Notifier:
     """
 
     def __init__(self) -> None:
-        self._notifier = None
-        if os.environ.get("NOTIFY_SOCKET"):
+        self.address = os.environ.get("NOTIFY_SOCKET", "")
+        if self.address.startswith("@"):  # Linux abstract namespace
+            self.address = "\0" + self.address[1:]
+        self.error: Optional[str] = None
+        self.when_error: Optional[Callable[[Optional[str]], None]] = None
+        self._sock: Optional[socket.socket] = None
+        if self.address:
             try:
-                import sdnotify
-                self._notifier = sdnotify.SystemdNotifier()
-            except Exception as exc:  # noqa: BLE001 - never raise, say why once
-                log.warning("systemd notifications disabled: %s", exc)
+                self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            except OSError as exc:
+                self._failed(f"cannot create a notify socket: {exc}")
 
     @property
     def enabled(self) -> bool:
-        return self._notifier is not None
+        return self._sock is not None
+
+    def _failed(self, error: Optional[str]) -> None:
+        if error == self.error:
+            return
+        self.error = error
+        if error:
+            log.error("systemd notification failed (%s): READY and WATCHDOG are not reaching "
+                      "systemd", error)
+        else:
+            log.warning("systemd notifications reach %s again", self.address.lstrip("\0"))
+        if self.when_error is not None:
+            self.when_error(error)
 
     def _send(self, message: str) -> None:
-        if self._notifier is None:
+        if self._sock is None:
             return
         try:
-            sock = getattr(self._notifier, "socket", None)
-            if sock is not None:
-                # sdnotify encodes as Latin-1 and silently drops anything else
-                # (a masked number's bullets); systemd reads UTF-8. Never
-                # block: a datagram queue that nobody drains (about ten
-                # messages) would otherwise stop the main loop in a ping.
-                sock.send(message.encode("utf-8"), socket.MSG_DONTWAIT)
-        except Exception:  # noqa: BLE001 - a notification is never worth a crash
-            pass
+            # UTF-8, which systemd reads (sdnotify's Latin-1 drops a masked
+            # number's bullets). Never block: a datagram queue that nobody
+            # drains (about ten messages) would otherwise stop the main loop
+            # in a ping; a full queue is systemd being slow, not a fault.
+            self._sock.sendto(message.encode("utf-8"), socket.MSG_DONTWAIT, self.address)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._failed(f"{self.address.lstrip(chr(0))}: {exc.strerror or exc}")
+            return
+        self._failed(None)
 
     def ready(self) -> None:
         """The relay is safe and the scanner, screen and journal are up."""
@@ -96,6 +117,11 @@ class Notifier:
 
     def stopping(self) -> None:
         self._send("STOPPING=1")
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
 
     def watchdog_interval(self) -> Optional[float]:
         """How often to ping, in seconds: half of systemd's WatchdogSec, or
