@@ -26,6 +26,7 @@ from typing import Optional, Sequence
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -44,6 +45,7 @@ class Settings:
     max_body: int = 32 * 1024 * 1024   # 10,000 events of ~700 bytes fit four times over
     max_heartbeat: int = 64 * 1024
     max_depth: int = 16
+    max_headers: int = 16 * 1024
     body_timeout: float = 30.0          # a body dripped slower than this is cut off (408)
     heartbeat_interval: float = 30.0
     min_version: str = ""
@@ -180,11 +182,26 @@ API = [
 ]
 
 
+class HeaderLimit:
+    """Headers over ``limit`` bytes in total get 431. h11 bounds only headers
+    that arrive in pieces; a whole 60 KiB header block in one read passes it."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and sum(len(n) + len(v) + 4 for n, v in scope["headers"]) > self.limit:
+            response = JSONResponse({"error": f"headers over {self.limit} bytes"}, status_code=431)
+            return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
 def build_app(storage: Storage, settings: Optional[Settings] = None, *,
               routes: Sequence = (), middleware: Sequence = ()) -> Starlette:
     """The API on ``storage``; ``routes`` and ``middleware`` add the fleet page."""
     settings = settings or Settings()
-    app = Starlette(routes=[*API, *routes], middleware=list(middleware),
+    app = Starlette(routes=[*API, *routes],
+                    middleware=[Middleware(HeaderLimit, limit=settings.max_headers), *middleware],
                     exception_handlers={BadRequest: _refused, HTTPException: _http_error,
                                         StorageError: _storage_down, Exception: _internal},
                     lifespan=_lifespan(settings, storage))
