@@ -11,9 +11,9 @@ import subprocess
 import sys
 import time
 
-from kiosk.collector import Collector
 from kiosk.sealing import generate_keypair
 from kiosk.status_server import StatusServer
+from tests.collector_server import Collector
 from tests.iins import make_iin
 
 ITERATIONS = int(os.environ.get("CRASH_ITERATIONS", "15"))
@@ -65,8 +65,8 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path):
     log_path = tmp_path / "daemon.log"
     with StatusServer({n: {"colour": rng.choice(["green", "blue", "red"]), "name": ""}
                        for n in PEOPLE}, token="s") as status, \
-            Collector(str(tmp_path / "collector.sqlite"), tokens={"door-9": "k"},
-                      private_key_b64=private) as collector, open(log_path, "ab") as log:
+            Collector(str(tmp_path / "collector.sqlite"), tokens={"door-9": "k"}) as collector, \
+            open(log_path, "ab") as log:
         config = write_config(tmp_path, status.url, collector.url, public, os.ttyname(slave))
         kills = 0
         for _ in range(ITERATIONS):
