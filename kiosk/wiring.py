@@ -129,6 +129,7 @@ def build_app(cfg, secrets, *, signals=None, notifier=None, status=None, display
                   syncer=_build_syncer(cfg, secrets, journal),
                   clock_synced=_clock_check(), when_decided=when_decided)
         app.sources = build_sources(cfg, app, display) if sources is None else sources
+        _attach_heartbeat(cfg, secrets, app)
         signals.when_passed = lambda: app.post(Passed())
         return app
     except BaseException:
@@ -150,6 +151,13 @@ def _build_syncer(cfg, secrets, journal):
     from .sync import Syncer
     return Syncer(journal, cfg.sync.url, cfg.kiosk.id, secrets.sync_token,
                   batch_size=cfg.sync.batch_size, interval=cfg.sync.interval)
+
+
+def _attach_heartbeat(cfg, secrets, app) -> None:
+    """Heartbeats go where the journal syncs, with the same token."""
+    if app.syncer is not None:
+        from .heartbeat import Heartbeat
+        app.syncer.heartbeat = Heartbeat(app, cfg.sync.url, cfg.kiosk.id, secrets.sync_token)
 
 
 def _clock_check():
