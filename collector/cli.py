@@ -39,7 +39,8 @@ def _serve(args) -> int:
     app = build_app(storage, settings, routes=routes)
     print(f"collector: http://{args.host}:{args.port}/ ({storage.dialect})", file=sys.stderr, flush=True)
     try:
-        return serve(app, host=args.host, port=args.port, http=args.http or None)
+        options = {"http": args.http} if args.http else {}
+        return serve(app, host=args.host, port=args.port, **options)
     finally:
         storage.close()
 
