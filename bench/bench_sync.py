@@ -1,6 +1,6 @@
 """Journal and sync figures: durable appends per second (WAL, synchronous=FULL,
 one committed transaction each) and the time to sync a 100,000-event backlog
-to the reference collector over loopback.
+to the collector service (SQLite, in-process uvicorn) over loopback.
 
     python -m bench.bench_sync [--appends 3000] [--backlog 100000]
 """
@@ -44,14 +44,17 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile the sync (client side)")
     parser.add_argument("--no-record", action="store_true", help="print only, do not append")
     args = parser.parse_args(argv)
-    from kiosk.servers.collector import Collector
+    from collector.app import build_app
+    from collector.protocol import hash_token
+    from collector.server import BackgroundServer
+    from collector.storage import open_storage
     from kiosk.core.documents import parse
     from kiosk.services.journal import Journal
     from kiosk.services.sealing import generate_keypair
     from kiosk.services.sync import Syncer
 
     folder = tempfile.mkdtemp(prefix="bench-sync-")
-    private, public = generate_keypair()
+    _, public = generate_keypair()  # the collector never holds the private half
     journal = Journal(os.path.join(folder, "journal.sqlite"), person_key=b"bench",
                       collector_public_key=public)
     identity = parse(NUMBER.encode())
@@ -65,8 +68,9 @@ def main(argv=None) -> int:
     journal.mark_synced(e["id"] for e in journal.unsynced(args.appends))
     journal.purge(0, now=now + dt.timedelta(days=1))
     backlog_rows(journal, args.backlog)
-    with Collector(os.path.join(folder, "collector.sqlite"), tokens={"bench": "tok"},
-                   private_key_b64=private) as collector:
+    storage = open_storage(os.path.join(folder, "collector.sqlite"))
+    storage.put_kiosk("bench", hash_token("tok"))
+    with BackgroundServer(build_app(storage)) as collector:
         syncer = Syncer(journal, collector.url, "bench", "tok", batch_size=args.batch)
         start = time.perf_counter()
         if args.profile:
@@ -80,7 +84,8 @@ def main(argv=None) -> int:
             profiler.disable()
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         syncer.client.close()
-        at_collector = len(collector.event_ids())
+        at_collector = len(storage.event_ids())
+    storage.close()
     left = journal.backlog()
     journal.close()
     verdict = lambda ok: "met" if ok else "MISSED"
@@ -88,7 +93,7 @@ def main(argv=None) -> int:
     report("Journal appends and sync of a backlog (bench/bench_sync.py)", [
         f"- Durable journal appends (WAL, synchronous=FULL, sealed number, one transaction each): "
         f"**{appends:.0f}/s** over {args.appends} (target >= 500/s: {verdict(appends >= 500)}).",
-        f"- Sync of a {args.backlog:,}-event backlog to the reference collector on loopback, "
+        f"- Sync of a {args.backlog:,}-event backlog to the collector service (SQLite) on loopback, "
         f"batches of {args.batch}: **{seconds:.1f} s** ({sent / seconds:,.0f} events/s; "
         f"{stored:,} stored, {duplicates} duplicates, {at_collector:,} at the collector, "
         f"{left} left on the kiosk) "

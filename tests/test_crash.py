@@ -19,9 +19,9 @@ import sys
 import threading
 import time
 
-from kiosk.servers.collector import Collector
 from kiosk.services.sealing import generate_keypair
 from kiosk.servers.status_server import StatusServer
+from tests.collector_server import Collector
 from tests.conftest import Daemon, openings_without_a_row, relay_openings, write_kiosk_toml
 from tests.iins import make_iin
 
@@ -112,8 +112,7 @@ def test_sigkill_at_random_moments_opens_nothing_unrecorded_and_loses_nothing(tm
     with StatusServer({n: {"colour": rng.choice(["green", "blue", "red"]), "name": ""}
                        for n in PEOPLE}, token="s") as status, \
             Collector(str(tmp_path / "collector.sqlite"),
-                      tokens={f"door-{i}": "k" for i in range(LANES)},
-                      private_key_b64=private) as collector:
+                      tokens={f"door-{i}": "k" for i in range(LANES)}) as collector:
         lanes = [Lane(tmp_path / f"lane{i}", f"door-{i}", status, collector, public, seed=i)
                  for i in range(LANES)]
         threads = [threading.Thread(target=lane.run, args=(KILLS // LANES,)) for lane in lanes]

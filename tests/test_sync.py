@@ -1,5 +1,7 @@
-"""Sync to the reference collector over loopback: exactly once in effect,
-whatever the network does; numbers readable only at the collector."""
+"""Sync to the collector service over loopback: exactly once in effect,
+whatever the network does; numbers readable only by the collector's audited
+trace."""
+import datetime as dt
 import os
 import random
 import threading
@@ -8,12 +10,15 @@ import time
 import httpx
 import pytest
 
-from kiosk.servers.collector import Collector, keygen, main as collector_main
+from collector.trace import trace
+from kiosk.servers.collector import keygen, main as collector_main
 from kiosk.app.config import Section
 from kiosk.core.errors import SyncError
+from kiosk.services.sealing import generate_keypair
 from kiosk.servers.status_server import StatusServer
 from kiosk.app.sync_command import main_sync
 from kiosk.services.sync import Syncer, backoff_delay
+from tests.collector_server import Collector
 from tests.conftest import (Daemon, GREEN_IIN, decision, make_config, wait_until,
                             write_kiosk_toml)
 from tests.iins import make_iin
@@ -24,8 +29,7 @@ pytestmark = pytest.mark.usefixtures("no_threads_left")
 
 @pytest.fixture
 def collector(tmp_path, keys):
-    with Collector(str(tmp_path / "collector.sqlite"), tokens={"door-1": "tok"},
-                   private_key_b64=keys[0]) as c:
+    with Collector(str(tmp_path / "collector.sqlite"), tokens={"door-1": "tok"}) as c:
         yield c
 
 
@@ -119,19 +123,26 @@ def test_death_between_collector_commit_and_kiosk_mark(journal, collector, synce
     assert sorted(collector.event_ids()) == ids and journal.backlog() == 0
 
 
-def test_numbers_are_unsealed_at_the_collector_only_with_its_key(journal, tmp_path, keys):
+def unsealed(collector, private_key: str) -> set:
+    """What the audited trace opens for the collector's whole venue and time."""
+    wide = dict(since=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc),
+                until=dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc))
+    return {row["number"] for row in trace(collector.storage, venue="venue-1", operator="test",
+                                           reason="test", private_key_b64=private_key, **wide)}
+
+
+def test_numbers_stay_sealed_at_the_collector_until_an_audited_trace(journal, tmp_path, keys):
     journal.append(decision())
     events = journal.unsynced(1)
     assert GREEN_IIN not in repr(events)  # nothing in clear on the wire either
-    with Collector(str(tmp_path / "with-key.sqlite"), tokens={"k": "t"},
-                   private_key_b64=keys[0]) as owner, \
-            Collector(str(tmp_path / "no-key.sqlite"), tokens={"k": "t"}) as other:
-        for c in (owner, other):
-            httpx.post(f"{c.url}/v1/kiosks/k/events", json={"events": events},
-                       headers={"Authorization": "Bearer t"}).raise_for_status()
-        assert owner.events()[0]["number"] == GREEN_IIN
-        assert other.events()[0]["number"] is None and other.events()[0]["sealed"]
-    assert GREEN_IIN.encode() not in (tmp_path / "no-key.sqlite").read_bytes()
+    with Collector(str(tmp_path / "collector.sqlite"), tokens={"k": "t"}) as collector:
+        httpx.post(f"{collector.url}/v1/kiosks/k/events", json={"events": events},
+                   headers={"Authorization": "Bearer t"}).raise_for_status()
+        assert collector.events()[0]["sealed"] and "number" not in collector.events()[0]
+        assert unsealed(collector, generate_keypair()[0]) == {None}  # another key opens nothing
+        assert unsealed(collector, keys[0]) == {GREEN_IIN}
+        assert len(collector.storage.trace_log()) == 2
+    assert GREEN_IIN.encode() not in (tmp_path / "collector.sqlite").read_bytes()
 
 
 def test_backoff_is_bounded_and_jittered():
@@ -206,20 +217,19 @@ def test_the_sync_command_shows_progress_then_the_backlog(tmp_path, collector, c
     assert main_sync(_cfg(tmp_path, ""), SECRETS) == 1
 
 
-def test_collector_keygen_and_bad_arguments(capsys, tmp_path):
+def test_kiosk_keygen_and_the_moved_collector(capsys):
     assert keygen() == 0 and collector_main(["--keygen"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 4 and lines[0].startswith("private") and lines[1].startswith("public")
-    assert collector_main(["--tokens", str(tmp_path / "missing.toml")]) == 2
+    assert collector_main(["--db", "x"]) == 2 and "ashyq-collector" in capsys.readouterr().err
 
 
-def test_numbers_in_clear_only_where_the_collector_unsealed_them(tmp_path, keys):
+def test_numbers_in_clear_nowhere_but_in_the_collectors_trace(tmp_path, keys):
     """The daemon's journal files and log, and the collector: search them all."""
     people = [make_iin(f"77{m:02d}15", serial=3000 + m) for m in range(1, 6)]
     master, slave = os.openpty()
     with StatusServer({n: {"colour": "green", "name": ""} for n in people}, token="s") as status, \
-            Collector(str(tmp_path / "collector.sqlite"), tokens={"door-1": "tok"},
-                      private_key_b64=keys[0]) as collector:
+            Collector(str(tmp_path / "collector.sqlite"), tokens={"door-1": "tok"}) as collector:
         config = write_kiosk_toml(
             tmp_path, status_url=status.url, scanner=os.ttyname(slave),
             secrets={"status_token": "s", "sync_token": "tok"},
@@ -235,11 +245,11 @@ def test_numbers_in_clear_only_where_the_collector_unsealed_them(tmp_path, keys)
                 daemon.terminate()
             finally:
                 daemon.close()
-        unsealed = {e["number"] for e in collector.events()}
+        traced = unsealed(collector, keys[0])
     os.close(master)
     os.close(slave)
-    assert unsealed == set(people)  # the collector can read them: contact tracing works
-    kiosk_files = [log] + list((tmp_path / "state").iterdir())
+    assert traced == set(people)  # the collector's trace can read them: contact tracing works
+    kiosk_files = [log, tmp_path / "collector.sqlite"] + list((tmp_path / "state").iterdir())
     for path in kiosk_files:
         data = path.read_bytes()
         for number in people:

@@ -148,6 +148,7 @@ def build_app(cfg, secrets, *, signals=None, notifier=None, status=None, display
                   clock_synced=_clock_check(), when_decided=when_decided,
                   health=Health(health_path(cfg.kiosk.state_dir)))
         app.sources = build_sources(cfg, app, display) if sources is None else sources
+        _attach_heartbeat(cfg, secrets, app)
         signals.when_passed = lambda: app.post(Passed())
         return app
     except BaseException:
@@ -169,6 +170,13 @@ def _build_syncer(cfg, secrets, journal):
     from kiosk.services.sync import Syncer
     return Syncer(journal, cfg.sync.url, cfg.kiosk.id, secrets.sync_token,
                   batch_size=cfg.sync.batch_size, interval=cfg.sync.interval)
+
+
+def _attach_heartbeat(cfg, secrets, app) -> None:
+    """Heartbeats go where the journal syncs, with the same token."""
+    if app.syncer is not None:
+        from kiosk.services.heartbeat import Heartbeat
+        app.syncer.heartbeat = Heartbeat(app, cfg.sync.url, cfg.kiosk.id, secrets.sync_token)
 
 
 def _clock_check():

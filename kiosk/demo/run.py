@@ -135,15 +135,23 @@ def main(*, headless: bool = False, screenshots: str = "", scans=None) -> int:
     server = StatusServer(load_people(str(people_file)), token=demo_secrets().status_token).start()
     relay = PtyRelay().start()
     cfg = demo_config(state_dir, server.url, relay.scanner_path, headless=headless)
+    from kiosk.demo_collector import DemoCollector
+    collector = DemoCollector(state_dir, kiosk_id=cfg.kiosk.id, venue=cfg.kiosk.venue).start()
+    secrets = demo_secrets()
+    if collector.url:
+        cfg = cfg.with_changes("sync", url=collector.url, interval=2)
+        secrets = Section({**secrets, "sync_token": collector.token})
     signals = build_signals(cfg)
     display = Display.from_config(cfg)
     display.open()
     decisions = []
-    app = build_app(cfg, demo_secrets(), signals=signals, display=display,
+    app = build_app(cfg, secrets, signals=signals, display=display,
                     when_decided=decisions.append)
     app.after_step = lambda: display.set_overlay(pin_overlay(signals))
     print(f"Ashyq Kiosk demo: journal in {state_dir}")
     print(f"  status server {server.url}   staff PIN {DEMO_PIN}")
+    print(f"  collector {collector.url}/ (fleet page)" if collector.url else
+          "  collector not running (pip install '.[collector]'); decisions stay in the journal")
     try:
         if headless:
             return _play(app, relay, server, scans,
@@ -153,6 +161,7 @@ def main(*, headless: bool = False, screenshots: str = "", scans=None) -> int:
         return app.run()
     finally:
         app.close()
+        collector.stop()
         relay.close()
         server.stop()
 

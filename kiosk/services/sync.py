@@ -65,6 +65,7 @@ class Syncer:
         self.last_error = ""
         self.next_attempt: Optional[float] = None  # seconds from the last failure
         self.when_synced: Optional[Callable[[int], None]] = None
+        self.heartbeat = None  # kiosk.heartbeat.Heartbeat: same collector, started and stopped with us
         self._once = threading.Lock()  # a manual sync and the worker never overlap
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -149,6 +150,8 @@ class Syncer:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
         self._thread.start()
+        if self.heartbeat is not None:
+            self.heartbeat.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -170,6 +173,8 @@ class Syncer:
     def stop(self, timeout: float = 15.0) -> None:
         """Stop the worker (it finishes the batch in flight) and close the client."""
         self._stop.set()
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         if self._thread is not None:
             self._thread.join(timeout=timeout)
             if self._thread.is_alive():

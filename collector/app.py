@@ -1,0 +1,210 @@
+"""The collector's HTTP API as an ASGI app (Starlette): journals in, heartbeats
+in, nothing personal out. docs/sync-protocol.md is the contract.
+
+    app = build_app(open_storage("collector.sqlite"), Settings())
+    uvicorn.run(app)       # collector.server.serve adds the connection bounds
+
+Every request is checked in the order that costs an attacker most and us
+least: the path, then the token (before one byte of the body is read), then
+the declared length, then the body as it streams in, then the JSON's depth.
+Each refusal is a 4xx with ``{"error": reason}``. The app keeps no state
+between requests beyond a short token cache, so several instances can serve
+one PostgreSQL behind a load balancer.
+
+The fleet page (collector/web) plugs in through ``routes``: ``build_app(...,
+routes=web.routes(storage, settings))``.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from typing import Optional, Sequence
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .health import heartbeat_answer
+from .protocol import (KIOSK_ID, BadRequest, content_length, event_rows, parse_json,
+                       token_matches)
+from .storage import Storage, StorageError
+from .storage.base import utc_now
+
+log = logging.getLogger("ashyq.collector")
+
+
+@dataclasses.dataclass
+class Settings:
+    max_body: int = 32 * 1024 * 1024   # 10,000 events of ~700 bytes fit four times over
+    max_heartbeat: int = 64 * 1024
+    max_depth: int = 16
+    max_headers: int = 16 * 1024
+    body_timeout: float = 30.0          # a body dripped slower than this is cut off (408)
+    heartbeat_interval: float = 30.0
+    min_version: str = ""
+    retention_days: int = 0             # 0: keep events for ever
+    purge_every: float = 3600.0
+    token_cache_seconds: float = 30.0   # a replaced token works here after at most this
+
+
+class TokenCache:
+    """kiosk id -> token hash for a few seconds, so 10,000 kiosks' heartbeats
+    do not each cost a database round trip before the real work."""
+
+    def __init__(self, storage: Storage, seconds: float, size: int = 100_000):
+        self.storage, self.seconds, self.size = storage, seconds, size
+        self.entries: dict[str, tuple[float, Optional[str]]] = {}
+
+    async def get(self, kiosk_id: str) -> Optional[str]:
+        now = time.monotonic()
+        entry = self.entries.get(kiosk_id)
+        if entry and entry[0] > now:
+            return entry[1]
+        stored = await run_in_threadpool(self.storage.token_hash, kiosk_id)
+        if len(self.entries) >= self.size:
+            self.entries.clear()
+        self.entries[kiosk_id] = (now + self.seconds, stored)
+        return stored
+
+
+async def _authorise(request: Request) -> str:
+    """The kiosk id from the path once its token is right; nothing read yet."""
+    kiosk_id = request.path_params["kiosk_id"]
+    if not KIOSK_ID.match(kiosk_id):
+        raise BadRequest("no such endpoint: bad kiosk id", 404)
+    stored = await request.app.state.tokens.get(kiosk_id)
+    if not token_matches(request.headers.get("authorization"), stored):
+        raise BadRequest("no token, or not this kiosk's token", 401)
+    return kiosk_id
+
+
+async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The body, counted as it arrives: a declared or real size over ``limit``
+    is refused (413) without holding more than ``limit`` bytes."""
+    content_length(request.headers.get("content-length"), limit)
+    chunks, size = [], 0
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise BadRequest(f"body over {limit} bytes", 413)
+                chunks.append(chunk)
+    except TimeoutError:
+        raise BadRequest(f"body not received within {timeout:g} s", 408) from None
+    return b"".join(chunks)
+
+
+async def post_events(request: Request) -> JSONResponse:
+    kiosk_id = await _authorise(request)
+    settings: Settings = request.app.state.settings
+    raw = await _read_body(request, settings.max_body, settings.body_timeout)
+    body = parse_json(raw, max_depth=settings.max_depth)
+    rows = event_rows(kiosk_id, body, utc_now())
+    # Committed before we answer: a 200 means durable (docs/sync-protocol.md).
+    stored = await run_in_threadpool(request.app.state.storage.ingest, rows) if rows else []
+    new = set(stored)
+    return JSONResponse({"stored": stored, "duplicates": [r[1] for r in rows if r[1] not in new]})
+
+
+async def post_heartbeat(request: Request) -> JSONResponse:
+    kiosk_id = await _authorise(request)
+    settings: Settings = request.app.state.settings
+    raw = await _read_body(request, settings.max_heartbeat, settings.body_timeout)
+    beat = parse_json(raw, max_depth=settings.max_depth)
+    if not isinstance(beat, dict):
+        raise BadRequest("a heartbeat is a JSON object")
+    await run_in_threadpool(request.app.state.storage.record_heartbeat, kiosk_id, beat, utc_now())
+    return JSONResponse(heartbeat_answer(beat, interval=settings.heartbeat_interval,
+                                         min_version=settings.min_version))
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"ok": True})
+
+
+# ---- every failure is JSON --------------------------------------------------------
+
+async def _refused(request: Request, exc: BadRequest) -> JSONResponse:
+    return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _storage_down(request: Request, exc: StorageError) -> JSONResponse:
+    log.error("storage failed: %s", exc)
+    return JSONResponse({"error": "storage unavailable; send again"}, status_code=503)
+
+
+async def _internal(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"error": "internal error; send again"}, status_code=500)
+
+
+def _lifespan(settings: Settings, storage: Storage):
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        task = asyncio.create_task(_purge_forever(settings, storage)) if settings.retention_days else None
+        try:
+            yield
+        finally:
+            if task:
+                task.cancel()
+    return lifespan
+
+
+async def _purge_forever(settings: Settings, storage: Storage) -> None:
+    """Retention: events and heartbeats older than ``retention_days`` go.
+    Every instance may do it; a second delete of the same rows is a no-op."""
+    import datetime as dt
+    while True:
+        try:
+            cutoff = utc_now() - dt.timedelta(days=settings.retention_days)
+            purged = await run_in_threadpool(storage.purge, cutoff)
+            log.info("retention: purged %s before %s", purged, cutoff.isoformat())
+        except StorageError as exc:
+            log.error("retention purge failed: %s", exc)
+        await asyncio.sleep(settings.purge_every)
+
+
+API = [
+    Route("/v1/kiosks/{kiosk_id}/events", post_events, methods=["POST"]),
+    Route("/v1/kiosks/{kiosk_id}/heartbeat", post_heartbeat, methods=["POST"]),
+    Route("/healthz", health, methods=["GET"]),
+]
+
+
+class HeaderLimit:
+    """Headers over ``limit`` bytes in total get 431. h11 bounds only headers
+    that arrive in pieces; a whole 60 KiB header block in one read passes it."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and sum(len(n) + len(v) + 4 for n, v in scope["headers"]) > self.limit:
+            response = JSONResponse({"error": f"headers over {self.limit} bytes"}, status_code=431)
+            return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+def build_app(storage: Storage, settings: Optional[Settings] = None, *,
+              routes: Sequence = (), middleware: Sequence = ()) -> Starlette:
+    """The API on ``storage``; ``routes`` and ``middleware`` add the fleet page."""
+    settings = settings or Settings()
+    app = Starlette(routes=[*API, *routes],
+                    middleware=[Middleware(HeaderLimit, limit=settings.max_headers), *middleware],
+                    exception_handlers={BadRequest: _refused, HTTPException: _http_error,
+                                        StorageError: _storage_down, Exception: _internal},
+                    lifespan=_lifespan(settings, storage))
+    app.state.storage, app.state.settings = storage, settings
+    app.state.tokens = TokenCache(storage, settings.token_cache_seconds)
+    return app

@@ -1,0 +1,77 @@
+"""A kiosk's health from its heartbeats, as pure functions the API and the
+fleet page share: its state, its problems, the settings to answer with.
+
+    >>> now = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.timezone.utc)
+    >>> kiosk_state(now - dt.timedelta(seconds=95), False, now, 30)
+    'offline'
+    >>> problems({"version": "0.1.0", "devices": {"scanner": False}, "clock_synced": True},
+    ...          min_version="0.2")
+    ['scanner not connected', 'version 0.1.0 is below the minimum 0.2']
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Optional
+
+DEFAULT_INTERVAL = 30
+MISSED = 3              # heartbeats missed in a row before a kiosk counts as offline
+BACKLOG_WARNING = 1000  # decisions waiting on the kiosk
+SYNC_WARNING = dt.timedelta(hours=1)
+STATES = ("online", "offline", "unknown", "maintenance")
+
+
+def kiosk_state(last_seen: Optional[dt.datetime], maintenance: bool, now: dt.datetime,
+                interval: float = DEFAULT_INTERVAL) -> str:
+    """maintenance (a technician said so), unknown (never heard from),
+    offline (no heartbeat for 3 intervals) or online."""
+    if maintenance:
+        return "maintenance"
+    if last_seen is None:
+        return "unknown"
+    return "offline" if (now - last_seen).total_seconds() > MISSED * interval else "online"
+
+
+def version_key(version) -> tuple:
+    """"0.10.2" > "0.9": numeric parts compared as numbers."""
+    return tuple(int(part) for part in re.findall(r"\d+", str(version or "")))
+
+
+def _age(text, now: dt.datetime) -> Optional[dt.timedelta]:
+    try:
+        at = dt.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return now - (at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc))
+
+
+def problems(beat: Optional[dict], *, min_version: str = "", now: Optional[dt.datetime] = None) -> list[str]:
+    """What a technician should look at, from the kiosk's latest heartbeat."""
+    if not beat:
+        return []
+    found = [f"{name} not connected" for name, up in sorted((beat.get("devices") or {}).items())
+             if up is False]
+    if beat.get("clock_synced") is False:
+        found.append("clock not synchronised")
+    if beat.get("journal_ok") is False:
+        found.append("journal unhealthy")
+    if isinstance(beat.get("relay_errors"), int) and beat["relay_errors"] > 0:
+        found.append(f"{beat['relay_errors']} relay errors")
+    if isinstance(beat.get("backlog"), int) and beat["backlog"] > BACKLOG_WARNING:
+        found.append(f"{beat['backlog']} decisions not synced")
+    if now is not None and beat.get("last_sync"):
+        age = _age(beat["last_sync"], now)
+        if age is not None and age > SYNC_WARNING:
+            found.append(f"last sync {int(age.total_seconds() // 60)} minutes ago")
+    if min_version and version_key(beat.get("version")) < version_key(min_version):
+        found.append(f"version {beat.get('version') or '?'} is below the minimum {min_version}")
+    return found
+
+
+def heartbeat_answer(beat: dict, *, interval: float, min_version: str) -> dict:
+    """What the kiosk hears back: when to beat next and what to warn about."""
+    warnings = []
+    if min_version and version_key(beat.get("version")) < version_key(min_version):
+        warnings.append(f"kiosk version {beat.get('version') or '?'} is below the minimum "
+                        f"{min_version}: update it")
+    return {"interval": interval, "min_version": min_version or None, "warnings": warnings}

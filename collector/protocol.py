@@ -1,0 +1,156 @@
+"""The sync protocol's rules as pure functions: what a request body must be,
+how an event becomes a stored row, how tokens are kept, what state a kiosk is
+in. No I/O here; ``app`` does the talking. docs/sync-protocol.md is the spec.
+
+    >>> rows = event_rows("door-1", {"events": [{"id": "a1", "decision": "admit"}]}, NOW)
+    >>> rows[0][:2], rows[0][9]
+    (('door-1', 'a1'), 'admit')
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from typing import Optional
+
+KIOSK_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+MAX_EVENTS = 10_000   # the kiosk's largest sync.batch_size
+MAX_DEPTH = 16        # nesting allowed in a body (events sit at depth 3)
+MAX_TEXT = 512        # one text field; a sealed 12-digit number is ~80 characters
+MAX_EXTRA = 8192      # one event's `extra`, as JSON text
+NOW = dt.datetime(2026, 11, 18, 14, 30, tzinfo=dt.timezone.utc)  # for the examples
+
+TEXT_FIELDS = ("kind", "person", "masked", "sealed", "colour", "decision", "reason", "staff_id",
+               "reference")
+
+
+class BadRequest(ValueError):
+    """The request is refused; ``status`` and the reason go back as JSON."""
+
+    def __init__(self, reason: str, status: int = 400):
+        super().__init__(reason)
+        self.status = status
+
+
+# ---- tokens -------------------------------------------------------------------
+
+def new_token() -> str:
+    """256 random bits: too many to guess, so a fast hash is enough to store it."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(authorization: Optional[str], stored_hash: Optional[str]) -> bool:
+    """``Authorization: Bearer <token>`` against the stored hash, in constant time."""
+    if not stored_hash or not authorization or not authorization.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(hash_token(authorization[7:].strip()), stored_hash)
+
+
+# ---- bodies -------------------------------------------------------------------
+
+def content_length(header: Optional[str], limit: int) -> Optional[int]:
+    """The declared body size, refused before a byte is read when it is
+    malformed (``-1``, ``1e9``, two values) or over ``limit``."""
+    if header is None:
+        return None
+    if not header.isdigit() or len(header) > 18:
+        raise BadRequest("Content-Length must be a non-negative integer")
+    if int(header) > limit:
+        raise BadRequest(f"body over {limit} bytes", 413)
+    return int(header)
+
+
+def depth(value, limit: int = MAX_DEPTH) -> int:
+    """Nesting depth of parsed JSON, stopping as soon as it passes ``limit``."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if level > limit:
+            return level
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def parse_json(raw: bytes, *, max_depth: int = MAX_DEPTH):
+    """JSON, or BadRequest: malformed, not UTF-8, or nested past ``max_depth``
+    (the C parser recurses, so a 100,000-deep body would otherwise crash it)."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise BadRequest(f"JSON nested deeper than {max_depth}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"body is not JSON: {str(exc)[:80]}") from None
+    if depth(value, max_depth) > max_depth:
+        raise BadRequest(f"JSON nested deeper than {max_depth}")
+    return value
+
+
+def _text(value) -> Optional[str]:
+    if value is None:
+        return None
+    return (value if isinstance(value, str) else json.dumps(value))[:MAX_TEXT]
+
+
+def _number(value) -> Optional[float]:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _flag(value) -> Optional[int]:
+    return int(bool(value)) if isinstance(value, (bool, int)) else None
+
+
+def parse_time(value) -> Optional[dt.datetime]:
+    """The kiosk's ``at`` as an aware UTC datetime; None if absent or unreadable
+    (the protocol says: never refuse an event for a field other than ``id``)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        at = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
+
+
+def event_row(kiosk_id: str, event: dict, received: dt.datetime) -> tuple:
+    """One event as a row in ``storage.EVENT_COLUMNS`` order. Unknown fields
+    are dropped, so a clear number a buggy kiosk might add is never stored."""
+    extra = event.get("extra")
+    extra_text = json.dumps(extra if isinstance(extra, dict) else {}, sort_keys=True)
+    if len(extra_text) > MAX_EXTRA:
+        extra_text = json.dumps({"dropped": f"extra over {MAX_EXTRA} bytes"})
+    texts = [_text(event.get(name)) for name in TEXT_FIELDS]
+    return (kiosk_id, event["id"], parse_time(event.get("at")), received, *texts[:8],
+            _number(event.get("latency_ms")), texts[8], _flag(event.get("cached")),
+            _flag(event.get("clock_synced")), _number(event.get("mono")), extra_text)
+
+
+def event_rows(kiosk_id: str, body, received: dt.datetime, *, max_events: int = MAX_EVENTS) -> list[tuple]:
+    """``{"events": [{"id": ...}, ...]}`` as rows, or BadRequest naming the fault.
+    An id repeated inside one batch is stored once."""
+    if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+        raise BadRequest('body must be {"events": [{"id": ...}, ...]}')
+    events = body["events"]
+    if len(events) > max_events:
+        raise BadRequest(f"at most {max_events} events in a batch", 413)
+    rows, seen = [], set()
+    for number, event in enumerate(events):
+        if not isinstance(event, dict):
+            raise BadRequest(f"event {number} is not an object")
+        ident = event.get("id")
+        if not isinstance(ident, str) or not 0 < len(ident) <= 64:
+            raise BadRequest(f"event {number} has no id (a string of 1-64 characters)")
+        if ident not in seen:
+            seen.add(ident)
+            rows.append(event_row(kiosk_id, event, received))
+    return rows

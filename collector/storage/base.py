@@ -1,0 +1,141 @@
+"""The one storage interface both databases implement, and what they share.
+
+The web app and the command line see only this. Methods take and return
+plain values (str, int, dict, aware datetimes in UTC) so a backend is a
+translation of SQL, nothing more. Add methods; do not change these.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections import Counter
+from typing import Optional, Sequence
+
+from .migrations import LATEST, statements
+
+# The columns of an event as ``protocol.event_row`` produces them, in order.
+EVENT_COLUMNS = ("kiosk_id", "id", "at", "received_at", "kind", "person", "masked", "sealed",
+                 "colour", "decision", "reason", "staff_id", "latency_ms", "reference", "cached",
+                 "clock_synced", "mono", "extra")
+
+
+class StorageError(Exception):
+    """The database failed or is unreachable; the request may be retried."""
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def hour_of(at: Optional[dt.datetime], received: dt.datetime) -> dt.datetime:
+    """The UTC hour an event is counted in (its own time, else its arrival)."""
+    return (at or received).astimezone(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def hourly(rows: Sequence[tuple]) -> list[tuple]:
+    """(kiosk_id, hour, decision, reason, n) for newly stored event rows,
+    sorted so two writers upsert in one order and cannot deadlock."""
+    index = {name: i for i, name in enumerate(EVENT_COLUMNS)}
+    tally = Counter((r[index["kiosk_id"]], hour_of(r[index["at"]], r[index["received_at"]]),
+                     r[index["decision"]] or "", r[index["reason"]] or "") for r in rows)
+    return sorted((*key, n) for key, n in tally.items())
+
+
+class Storage(ABC):
+    """What the collector keeps. Every write commits before it returns."""
+
+    dialect = ""
+
+    # ---- schema ----------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Bring the schema to the latest version; returns the version.
+        Safe when several instances start at once (each backend locks)."""
+        return self._migrate(lambda current: statements(self.dialect, current), LATEST)
+
+    @abstractmethod
+    def _migrate(self, pending, latest: int) -> int: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- kiosks ----------------------------------------------------------------
+
+    @abstractmethod
+    def put_kiosk(self, kiosk_id: str, token_hash: str, *, venue: str = "", name: str = "") -> None:
+        """Add a kiosk or replace its token (venue and name too)."""
+
+    @abstractmethod
+    def token_hash(self, kiosk_id: str) -> Optional[str]:
+        """The stored hash of the kiosk's token, None for an unknown kiosk."""
+
+    @abstractmethod
+    def kiosks(self, venue: Optional[str] = None) -> list[dict]:
+        """Every kiosk (of one venue): kiosk_id, venue, name, maintenance,
+        created_at, last_seen, last_heartbeat (dict or None). No token hashes."""
+
+    @abstractmethod
+    def set_maintenance(self, kiosk_id: str, on: bool) -> bool:
+        """Mark a kiosk in (or out of) maintenance; False for an unknown kiosk."""
+
+    # ---- events ----------------------------------------------------------------
+
+    @abstractmethod
+    def ingest(self, rows: Sequence[tuple]) -> list[str]:
+        """Store event rows (EVENT_COLUMNS order, all from one kiosk) in one
+        committed transaction; returns the ids newly stored. A row whose
+        (kiosk_id, id) is already there is left as it was."""
+
+    @abstractmethod
+    def event_ids(self, kiosk_id: Optional[str] = None) -> list[str]: ...
+
+    @abstractmethod
+    def events(self, kiosk_id: Optional[str] = None, limit: int = 1000) -> list[dict]:
+        """Stored rows, oldest first (sealed numbers stay sealed)."""
+
+    @abstractmethod
+    def counts(self, *, since: dt.datetime, until: dt.datetime, venue: Optional[str] = None,
+               kiosk_id: Optional[str] = None) -> list[dict]:
+        """Decisions per hour: kiosk_id, hour, decision, reason, n; hours in
+        [since, until). Kept after the events themselves are purged."""
+
+    @abstractmethod
+    def sealed_events(self, venue: str, since: dt.datetime, until: dt.datetime) -> list[dict]:
+        """The venue's events in [since, until) with their sealed numbers,
+        for the trace command only."""
+
+    @abstractmethod
+    def purge(self, before: dt.datetime) -> dict:
+        """Delete events and heartbeats older than ``before``; {"events": n, "heartbeats": n}."""
+
+    # ---- heartbeats ------------------------------------------------------------
+
+    @abstractmethod
+    def record_heartbeat(self, kiosk_id: str, data: dict, received_at: dt.datetime) -> None:
+        """Keep the heartbeat in the history and as the kiosk's latest."""
+
+    @abstractmethod
+    def heartbeats(self, kiosk_id: str, since: Optional[dt.datetime] = None,
+                   limit: int = 1000) -> list[dict]:
+        """The kiosk's heartbeats, newest first: received_at, data."""
+
+    # ---- audit -----------------------------------------------------------------
+
+    @abstractmethod
+    def record_trace(self, *, operator: str, reason: str, venue: str, since: dt.datetime,
+                     until: dt.datetime, at: dt.datetime) -> int:
+        """Log a trace before anything is unsealed; returns its id."""
+
+    @abstractmethod
+    def finish_trace(self, trace_id: int, rows: int) -> None:
+        """Record how many numbers the trace unsealed."""
+
+    @abstractmethod
+    def trace_log(self) -> list[dict]:
+        """Every trace ever run, oldest first."""

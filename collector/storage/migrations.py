@@ -1,0 +1,75 @@
+"""Schema versions for both databases, applied in order by ``Storage.migrate``.
+
+One text per step, written once with type placeholders so SQLite and
+PostgreSQL cannot drift apart. Times are TIMESTAMPTZ in PostgreSQL and UTC
+ISO-8601 text (same width, so text order is time order) in SQLite. A new step
+is appended, never edited: a deployed database has already run the old ones.
+"""
+from __future__ import annotations
+
+TYPES = {
+    "sqlite": {"TS": "TEXT", "JSON": "TEXT", "REAL": "REAL", "SERIAL": "INTEGER PRIMARY KEY AUTOINCREMENT",
+               "BIGINT": "INTEGER"},
+    "postgres": {"TS": "TIMESTAMPTZ", "JSON": "JSONB", "REAL": "DOUBLE PRECISION",
+                 "SERIAL": "BIGSERIAL PRIMARY KEY", "BIGINT": "BIGINT"},
+}
+
+# (version, why, statements)
+STEPS: list[tuple[int, str, list[str]]] = [
+    (1, "kiosks, events idempotent on (kiosk, id), counts per hour, heartbeats, trace audit", [
+        """CREATE TABLE kiosks (
+            kiosk_id TEXT PRIMARY KEY,
+            token_hash TEXT NOT NULL,
+            venue TEXT NOT NULL DEFAULT '',
+            name TEXT NOT NULL DEFAULT '',
+            maintenance INTEGER NOT NULL DEFAULT 0,
+            created_at {TS} NOT NULL,
+            last_seen {TS},
+            last_heartbeat {JSON})""",
+        # No clear number anywhere: `sealed` is the kiosk's sealed box, opened
+        # only by the audited trace command with a key given at that moment.
+        """CREATE TABLE events (
+            kiosk_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            at {TS},
+            received_at {TS} NOT NULL,
+            kind TEXT, person TEXT, masked TEXT, sealed TEXT, colour TEXT,
+            decision TEXT, reason TEXT, staff_id TEXT, latency_ms {REAL},
+            reference TEXT, cached INTEGER, clock_synced INTEGER, mono {REAL},
+            extra {JSON},
+            PRIMARY KEY (kiosk_id, id))""",
+        "CREATE INDEX events_at ON events (at)",
+        "CREATE INDEX events_kiosk_at ON events (kiosk_id, at)",
+        # Kept past the events' retention: totals for inspectors hold no person.
+        """CREATE TABLE counts (
+            kiosk_id TEXT NOT NULL,
+            hour {TS} NOT NULL,
+            decision TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            n {BIGINT} NOT NULL,
+            PRIMARY KEY (kiosk_id, hour, decision, reason))""",
+        "CREATE INDEX counts_hour ON counts (hour)",
+        """CREATE TABLE heartbeats (
+            kiosk_id TEXT NOT NULL,
+            received_at {TS} NOT NULL,
+            data {JSON} NOT NULL)""",
+        "CREATE INDEX heartbeats_kiosk ON heartbeats (kiosk_id, received_at)",
+        """CREATE TABLE trace_log (
+            id {SERIAL},
+            at {TS} NOT NULL,
+            operator TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            venue TEXT NOT NULL,
+            since {TS} NOT NULL,
+            until {TS} NOT NULL,
+            rows {BIGINT})""",
+    ]),
+]
+
+LATEST = STEPS[-1][0]
+
+
+def statements(dialect: str, after: int) -> list[tuple[int, list[str]]]:
+    """The steps a database at version ``after`` still needs, in ``dialect``."""
+    types = TYPES[dialect]
+    return [(version, [s.format(**types) for s in step]) for version, _, step in STEPS if version > after]

@@ -1,0 +1,169 @@
+"""PostgreSQL storage (psycopg 3) for fleets: several collector instances can
+serve one database, since each request is one short transaction.
+
+Ingest is one statement per batch whatever its size: the rows travel as one
+array per column and ``unnest`` turns them back into rows, so a batch of
+10,000 events is one round trip and never meets the 65,535-parameter limit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Optional
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from .base import EVENT_COLUMNS, Storage, StorageError, hourly
+
+ARRAY_TYPES = {"at": "timestamptz[]", "received_at": "timestamptz[]", "latency_ms": "float8[]",
+               "mono": "float8[]", "cached": "int[]", "clock_synced": "int[]", "extra": "jsonb[]"}
+INGEST = (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) SELECT * FROM unnest("
+          + ", ".join(f"%s::{ARRAY_TYPES.get(c, 'text[]')}" for c in EVENT_COLUMNS)
+          + ") ON CONFLICT (kiosk_id, id) DO NOTHING RETURNING id")
+COUNT = ("INSERT INTO counts (kiosk_id, hour, decision, reason, n) "
+         "SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::text[], %s::text[], %s::bigint[]) "
+         "ON CONFLICT (kiosk_id, hour, decision, reason) DO UPDATE SET n = counts.n + excluded.n")
+MIGRATION_LOCK = 0x4153_4859  # "ASHY": one instance migrates, the others wait
+
+
+class PostgresStorage(Storage):
+    dialect = "postgres"
+
+    def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 10):
+        try:
+            self.pool = ConnectionPool(conninfo, min_size=min_size, max_size=max_size, timeout=timeout,
+                                       kwargs={"row_factory": dict_row}, open=True)
+            self.pool.wait(timeout=timeout)
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise StorageError(f"cannot reach PostgreSQL: {exc}") from None
+
+    def _run(self, work):
+        """``work(conn)`` in one transaction, committed on return."""
+        try:
+            with self.pool.connection() as conn:
+                with conn.transaction():
+                    return work(conn)
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise StorageError(f"postgres: {type(exc).__name__}: {exc}") from None
+
+    def _read(self, sql: str, args=()) -> list[dict]:
+        return self._run(lambda conn: conn.execute(sql, args).fetchall())
+
+    def _migrate(self, pending, latest: int) -> int:
+        def work(conn):
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            current = conn.execute("SELECT max(version) AS v FROM schema_version").fetchone()["v"] or 0
+            for version, step in pending(current):
+                for sql in step:
+                    conn.execute(sql)
+                conn.execute("INSERT INTO schema_version VALUES (%s)", (version,))
+            return max(current, latest)
+        return self._run(work)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    # ---- kiosks ----------------------------------------------------------------
+
+    def put_kiosk(self, kiosk_id, token_hash, *, venue="", name=""):
+        self._run(lambda conn: conn.execute(
+            "INSERT INTO kiosks (kiosk_id, token_hash, venue, name, created_at) "
+            "VALUES (%s, %s, %s, %s, now()) ON CONFLICT (kiosk_id) DO UPDATE SET "
+            "token_hash = excluded.token_hash, venue = excluded.venue, name = excluded.name",
+            (kiosk_id, token_hash, venue, name)))
+
+    def token_hash(self, kiosk_id):
+        rows = self._read("SELECT token_hash FROM kiosks WHERE kiosk_id = %s", (kiosk_id,))
+        return rows[0]["token_hash"] if rows else None
+
+    def kiosks(self, venue=None):
+        sql = ("SELECT kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat "
+               "FROM kiosks")
+        rows = self._read(sql + (" WHERE venue = %s" if venue is not None else "") + " ORDER BY kiosk_id",
+                          (venue,) if venue is not None else ())
+        for row in rows:
+            row["maintenance"] = bool(row["maintenance"])
+        return rows
+
+    def set_maintenance(self, kiosk_id, on):
+        return self._run(lambda conn: conn.execute(
+            "UPDATE kiosks SET maintenance = %s WHERE kiosk_id = %s", (int(on), kiosk_id)).rowcount) > 0
+
+    # ---- events ----------------------------------------------------------------
+
+    def ingest(self, rows):
+        if not rows:
+            return []
+        columns = [list(column) for column in zip(*rows)]
+
+        def work(conn):
+            new = {r["id"] for r in conn.execute(INGEST, columns).fetchall()}
+            stored = [r for r in rows if r[1] in new]
+            counted = hourly(stored)
+            if counted:
+                conn.execute(COUNT, [list(column) for column in zip(*counted)])
+            return [r[1] for r in stored]
+        return self._run(work)
+
+    def event_ids(self, kiosk_id=None):
+        where, args = (" WHERE kiosk_id = %s", (kiosk_id,)) if kiosk_id else ("", ())
+        return [r["id"] for r in self._read(f"SELECT id FROM events{where} ORDER BY received_at, id", args)]
+
+    def events(self, kiosk_id=None, limit=1000):
+        where, args = (" WHERE kiosk_id = %s", (kiosk_id,)) if kiosk_id else ("", ())
+        return self._read(f"SELECT * FROM events{where} ORDER BY received_at, at LIMIT %s", (*args, limit))
+
+    def counts(self, *, since, until, venue=None, kiosk_id=None):
+        sql = ("SELECT c.kiosk_id, c.hour, c.decision, c.reason, c.n FROM counts c "
+               "JOIN kiosks k ON k.kiosk_id = c.kiosk_id WHERE c.hour >= %s AND c.hour < %s")
+        args: list = [since, until]
+        if venue is not None:
+            sql, args = sql + " AND k.venue = %s", args + [venue]
+        if kiosk_id is not None:
+            sql, args = sql + " AND c.kiosk_id = %s", args + [kiosk_id]
+        return self._read(sql + " ORDER BY c.hour, c.kiosk_id, c.decision, c.reason", args)
+
+    def sealed_events(self, venue, since, until):
+        return self._read(
+            "SELECT e.kiosk_id, e.id, e.at, e.decision, e.reason, e.masked, e.sealed FROM events e "
+            "JOIN kiosks k ON k.kiosk_id = e.kiosk_id WHERE k.venue = %s AND e.at >= %s AND e.at < %s "
+            "ORDER BY e.at", (venue, since, until))
+
+    def purge(self, before):
+        return self._run(lambda conn: {
+            "events": conn.execute("DELETE FROM events WHERE received_at < %s", (before,)).rowcount,
+            "heartbeats": conn.execute("DELETE FROM heartbeats WHERE received_at < %s", (before,)).rowcount})
+
+    # ---- heartbeats ------------------------------------------------------------
+
+    def record_heartbeat(self, kiosk_id, data, received_at):
+        def work(conn):
+            conn.execute("INSERT INTO heartbeats (kiosk_id, received_at, data) VALUES (%s, %s, %s)",
+                         (kiosk_id, received_at, Jsonb(data)))
+            conn.execute("UPDATE kiosks SET last_seen = %s, last_heartbeat = %s WHERE kiosk_id = %s",
+                         (received_at, Jsonb(data), kiosk_id))
+        self._run(work)
+
+    def heartbeats(self, kiosk_id, since=None, limit=1000):
+        sql, args = "SELECT received_at, data FROM heartbeats WHERE kiosk_id = %s", [kiosk_id]
+        if since is not None:
+            sql, args = sql + " AND received_at >= %s", args + [since]
+        return self._read(sql + " ORDER BY received_at DESC LIMIT %s", (*args, limit))
+
+    # ---- audit -----------------------------------------------------------------
+
+    def record_trace(self, *, operator, reason, venue, since, until, at):
+        return self._run(lambda conn: conn.execute(
+            "INSERT INTO trace_log (at, operator, reason, venue, since, until) "
+            "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+            (at, operator, reason, venue, since, until)).fetchone()["id"])
+
+    def finish_trace(self, trace_id, rows):
+        self._run(lambda conn: conn.execute("UPDATE trace_log SET rows = %s WHERE id = %s", (rows, trace_id)))
+
+    def trace_log(self):
+        return self._read("SELECT * FROM trace_log ORDER BY id")

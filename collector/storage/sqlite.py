@@ -1,0 +1,213 @@
+"""SQLite storage: the embedded default for the demo and a single venue.
+
+One connection behind a lock (SQLite has one writer anyway), WAL with
+synchronous=FULL so a commit survives a power cut before the kiosk hears 200.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from typing import Optional, Sequence
+
+from .base import EVENT_COLUMNS, Storage, StorageError, hourly
+
+CHUNK = 1000  # rows per INSERT: 18 parameters each, under SQLite's 32,766
+
+
+def _ts(value: Optional[dt.datetime]) -> Optional[str]:
+    """Fixed-width UTC text, so comparing text compares time."""
+    if value is None:
+        return None
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def _time(text: Optional[str]) -> Optional[dt.datetime]:
+    return dt.datetime.fromisoformat(text) if text else None
+
+
+def _json(text: Optional[str]):
+    return json.loads(text) if text else None
+
+
+class SqliteStorage(Storage):
+    dialect = "sqlite"
+
+    def __init__(self, path: str):
+        self.path = path
+        self.lock = threading.Lock()
+        try:
+            self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open {path}: {exc}") from None
+
+    def _write(self, work):
+        with self.lock:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(self.db)
+                    self.db.execute("COMMIT")
+                    return result
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StorageError(f"sqlite: {exc}") from None
+
+    def _read(self, sql: str, args: Sequence = ()) -> list[dict]:
+        with self.lock:
+            try:
+                cursor = self.db.execute(sql, args)
+                names = [c[0] for c in cursor.description]
+                return [dict(zip(names, row)) for row in cursor.fetchall()]
+            except sqlite3.Error as exc:
+                raise StorageError(f"sqlite: {exc}") from None
+
+    def _migrate(self, pending, latest: int) -> int:
+        def work(db):
+            db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+            current = row[0] or 0
+            for version, step in pending(current):
+                for sql in step:
+                    db.execute(sql)
+                db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+            return max(current, latest)
+        return self._write(work)
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    # ---- kiosks ----------------------------------------------------------------
+
+    def put_kiosk(self, kiosk_id, token_hash, *, venue="", name=""):
+        self._write(lambda db: db.execute(
+            "INSERT INTO kiosks (kiosk_id, token_hash, venue, name, created_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (kiosk_id) DO UPDATE SET token_hash = excluded.token_hash, "
+            "venue = excluded.venue, name = excluded.name",
+            (kiosk_id, token_hash, venue, name, _ts(dt.datetime.now(dt.timezone.utc)))))
+
+    def token_hash(self, kiosk_id):
+        rows = self._read("SELECT token_hash FROM kiosks WHERE kiosk_id = ?", (kiosk_id,))
+        return rows[0]["token_hash"] if rows else None
+
+    def kiosks(self, venue=None):
+        sql = ("SELECT kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat "
+               "FROM kiosks")
+        rows = self._read(sql + (" WHERE venue = ?" if venue is not None else "") + " ORDER BY kiosk_id",
+                          (venue,) if venue is not None else ())
+        for row in rows:
+            row["maintenance"] = bool(row["maintenance"])
+            row["created_at"], row["last_seen"] = _time(row["created_at"]), _time(row["last_seen"])
+            row["last_heartbeat"] = _json(row["last_heartbeat"])
+        return rows
+
+    def set_maintenance(self, kiosk_id, on):
+        return self._write(lambda db: db.execute(
+            "UPDATE kiosks SET maintenance = ? WHERE kiosk_id = ?", (int(on), kiosk_id)).rowcount) > 0
+
+    # ---- events ----------------------------------------------------------------
+
+    def ingest(self, rows):
+        given = rows
+        rows = [tuple(_ts(v) if isinstance(v, dt.datetime) else v for v in row) for row in rows]
+
+        def work(db):
+            new: set[str] = set()
+            for start in range(0, len(rows), CHUNK):
+                chunk = rows[start:start + CHUNK]
+                marks = ", ".join([f"({', '.join('?' * len(EVENT_COLUMNS))})"] * len(chunk))
+                cursor = db.execute(
+                    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES {marks} "
+                    "ON CONFLICT (kiosk_id, id) DO NOTHING RETURNING id",
+                    [v for row in chunk for v in row])
+                new.update(r[0] for r in cursor.fetchall())
+            stored = [r for r in given if r[1] in new]
+            db.executemany(
+                "INSERT INTO counts (kiosk_id, hour, decision, reason, n) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (kiosk_id, hour, decision, reason) DO UPDATE SET n = n + excluded.n",
+                [(k, _ts(h), d, r, n) for k, h, d, r, n in hourly(stored)])
+            return [r[1] for r in stored]
+        return self._write(work)
+
+    def event_ids(self, kiosk_id=None):
+        where, args = (" WHERE kiosk_id = ?", (kiosk_id,)) if kiosk_id else ("", ())
+        return [r["id"] for r in self._read(f"SELECT id FROM events{where} ORDER BY rowid", args)]
+
+    def events(self, kiosk_id=None, limit=1000):
+        where, args = (" WHERE kiosk_id = ?", (kiosk_id,)) if kiosk_id else ("", ())
+        rows = self._read(f"SELECT * FROM events{where} ORDER BY rowid LIMIT ?", (*args, limit))
+        for row in rows:
+            row["at"], row["received_at"] = _time(row["at"]), _time(row["received_at"])
+            row["extra"] = _json(row["extra"])
+        return rows
+
+    def counts(self, *, since, until, venue=None, kiosk_id=None):
+        sql = ("SELECT c.kiosk_id, c.hour, c.decision, c.reason, c.n FROM counts c "
+               "JOIN kiosks k ON k.kiosk_id = c.kiosk_id WHERE c.hour >= ? AND c.hour < ?")
+        args: list = [_ts(since), _ts(until)]
+        if venue is not None:
+            sql, args = sql + " AND k.venue = ?", args + [venue]
+        if kiosk_id is not None:
+            sql, args = sql + " AND c.kiosk_id = ?", args + [kiosk_id]
+        rows = self._read(sql + " ORDER BY c.hour, c.kiosk_id, c.decision, c.reason", args)
+        for row in rows:
+            row["hour"] = _time(row["hour"])
+        return rows
+
+    def sealed_events(self, venue, since, until):
+        rows = self._read(
+            "SELECT e.kiosk_id, e.id, e.at, e.decision, e.reason, e.masked, e.sealed FROM events e "
+            "JOIN kiosks k ON k.kiosk_id = e.kiosk_id WHERE k.venue = ? AND e.at >= ? AND e.at < ? "
+            "ORDER BY e.at", (venue, _ts(since), _ts(until)))
+        for row in rows:
+            row["at"] = _time(row["at"])
+        return rows
+
+    def purge(self, before):
+        cutoff = _ts(before)
+        return self._write(lambda db: {
+            "events": db.execute("DELETE FROM events WHERE received_at < ?", (cutoff,)).rowcount,
+            "heartbeats": db.execute("DELETE FROM heartbeats WHERE received_at < ?", (cutoff,)).rowcount})
+
+    # ---- heartbeats ------------------------------------------------------------
+
+    def record_heartbeat(self, kiosk_id, data, received_at):
+        text, at = json.dumps(data, sort_keys=True), _ts(received_at)
+
+        def work(db):
+            db.execute("INSERT INTO heartbeats (kiosk_id, received_at, data) VALUES (?, ?, ?)",
+                       (kiosk_id, at, text))
+            db.execute("UPDATE kiosks SET last_seen = ?, last_heartbeat = ? WHERE kiosk_id = ?",
+                       (at, text, kiosk_id))
+        self._write(work)
+
+    def heartbeats(self, kiosk_id, since=None, limit=1000):
+        sql, args = "SELECT received_at, data FROM heartbeats WHERE kiosk_id = ?", [kiosk_id]
+        if since is not None:
+            sql, args = sql + " AND received_at >= ?", args + [_ts(since)]
+        rows = self._read(sql + " ORDER BY received_at DESC LIMIT ?", (*args, limit))
+        return [{"received_at": _time(r["received_at"]), "data": _json(r["data"])} for r in rows]
+
+    # ---- audit -----------------------------------------------------------------
+
+    def record_trace(self, *, operator, reason, venue, since, until, at):
+        return self._write(lambda db: db.execute(
+            "INSERT INTO trace_log (at, operator, reason, venue, since, until) VALUES (?, ?, ?, ?, ?, ?)",
+            (_ts(at), operator, reason, venue, _ts(since), _ts(until))).lastrowid)
+
+    def finish_trace(self, trace_id, rows):
+        self._write(lambda db: db.execute("UPDATE trace_log SET rows = ? WHERE id = ?", (rows, trace_id)))
+
+    def trace_log(self):
+        rows = self._read("SELECT * FROM trace_log ORDER BY id")
+        for row in rows:
+            for key in ("at", "since", "until"):
+                row[key] = _time(row[key])
+        return rows

@@ -1,0 +1,99 @@
+"""``ashyq-collector``: kiosks and tokens, the audited trace, retention, on
+both databases; the console script itself once."""
+import datetime as dt
+import os
+import subprocess
+import sys
+
+import pytest
+
+from collector.cli import main
+from collector.protocol import event_rows, hash_token
+from collector.sealing import generate_keypair
+from collector.storage import open_storage
+from kiosk.services.sealing import seal
+from tests.pg import postgres_server, storage_url  # noqa: F401 - fixtures
+
+UTC = dt.timezone.utc
+ALMATY = dt.timezone(dt.timedelta(hours=5))
+NUMBERS = ["871008401427", "061211600012"]
+
+
+def test_adding_a_kiosk_prints_its_token_once_and_stores_a_hash(storage_url, capsys):
+    assert main(["--db", storage_url, "kiosk", "add", "door-1", "--venue", "cafe"]) == 0
+    token = capsys.readouterr().out.strip().split()[-1]
+    with open_storage(storage_url) as storage:
+        assert storage.token_hash("door-1") == hash_token(token)
+    assert main(["--db", storage_url, "kiosk", "maintenance", "door-1"]) == 0
+    assert main(["--db", storage_url, "kiosk", "list"]) == 0
+    assert "door-1\tcafe\tnever\tmaintenance" in capsys.readouterr().out
+    assert main(["--db", storage_url, "kiosk", "add", "bad id!"]) == 2
+    assert main(["--db", storage_url, "kiosk", "maintenance", "ghost"]) == 1
+
+
+def _sealed_events(storage_url, public):
+    at = dt.datetime(2026, 11, 18, 19, 0, tzinfo=ALMATY)
+    with open_storage(storage_url) as storage:
+        storage.put_kiosk("door-1", "h", venue="cafe")
+        storage.put_kiosk("door-9", "h", venue="elsewhere")
+        for kiosk in ("door-1", "door-9"):
+            storage.ingest(event_rows(kiosk, {"events": [
+                {"id": f"{kiosk}-{n}", "at": (at + dt.timedelta(minutes=n)).isoformat(),
+                 "decision": "admit", "masked": "••••" + number[-4:], "sealed": seal(number, public)}
+                for n, number in enumerate(NUMBERS)]}, dt.datetime.now(UTC)))
+
+
+def test_trace_unseals_a_venues_window_and_is_audited(storage_url, tmp_path, capsys):
+    private, public = generate_keypair()
+    _sealed_events(storage_url, public)
+    key = tmp_path / "key"
+    key.write_text(private)
+    window = ["--venue", "cafe", "--since", "2026-11-18T18:30+05:00", "--until", "2026-11-18T19:01+05:00"]
+    assert main(["--db", storage_url, "trace", *window, "--operator", "A. Officer", "--reason",
+                 "case 4471", "--private-key-file", str(key)]) == 0
+    out = capsys.readouterr().out
+    assert NUMBERS[0] in out and NUMBERS[1] not in out  # only the window
+    assert out.count("door-1") == 1 and "door-9" not in out  # only the venue
+    # A well-formed key of another collector opens nothing, and is audited too.
+    key.write_text(generate_keypair()[0])
+    assert main(["--db", storage_url, "trace", *window, "--operator", "B", "--reason", "r",
+                 "--private-key-file", str(key)]) == 0
+    assert not any(n in capsys.readouterr().out for n in NUMBERS)
+    # Not a key at all, or no reason: refused before anything is logged.
+    key.write_text("not a key")
+    assert main(["--db", storage_url, "trace", *window, "--operator", "C", "--reason", "r",
+                 "--private-key-file", str(key)]) == 2
+    assert main(["--db", storage_url, "audit"]) == 0
+    log = capsys.readouterr().out.splitlines()
+    assert len(log) == 2 and "A. Officer\tcafe" in log[0] and "\t1\tcase 4471" in log[0]
+    assert "\t0\tr" in log[1]
+    if not storage_url.startswith("postgresql"):
+        with open(storage_url, "rb") as handle:
+            data = handle.read()
+        assert not any(n.encode() in data for n in NUMBERS)  # sealed at rest, trace or not
+
+
+def test_purge_by_age(storage_url, capsys):
+    _sealed_events(storage_url, generate_keypair()[1])
+    assert main(["--db", storage_url, "purge", "--days", "1"]) == 0
+    assert "purged 0 events" in capsys.readouterr().out  # received just now
+    with open_storage(storage_url) as storage:
+        assert storage.purge(dt.datetime.now(UTC) + dt.timedelta(seconds=1))["events"] == 4
+
+
+def test_the_console_script_runs(tmp_path):
+    script = os.path.join(os.path.dirname(sys.executable), "ashyq-collector")
+    run = subprocess.run([script, "--db", str(tmp_path / "c.sqlite"), "keygen"], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0 and "public" in run.stdout
+    bad = subprocess.run([script, "--db", str(tmp_path / "nodir" / "c.sqlite"), "migrate"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr and "cannot open" in bad.stderr
+
+
+def test_the_collector_imports_nothing_from_the_kiosk():
+    run = subprocess.run([sys.executable, "-c", "import sys, collector.cli, collector.app, "
+                          "collector.trace, collector.storage.postgres; "
+                          "print([m for m in sys.modules if m == 'kiosk' or m.startswith('kiosk.')])"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == "[]", run.stderr
