@@ -11,6 +11,7 @@ and on the way out it is driven off first, whatever went wrong.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import queue
@@ -66,10 +67,11 @@ class App:
         self.zone = ZoneInfo(cfg.kiosk.timezone)
         self.when_decided = when_decided
         self.after_step: Optional[Callable[[], None]] = None  # the demo draws mock pins
+        self.sound = None  # drivers.sound.Sound (wiring): tones as well as the buzzer
         self.is_running = False
         self.is_healthy = True
         self._stop = threading.Event()
-        self._synced_cache = (0.0, True)
+        self._synced_cache = (float("-inf"), True)  # asked at once: the first frame is right
         self._next_purge = 0.0
         self._screenshot_wanted = False
 
@@ -111,6 +113,8 @@ class App:
                 self.signals.pulse_relay(action.seconds)
             elif isinstance(action, Signal):
                 self.signals.signal(action.pattern)
+                if self.sound is not None:
+                    self.sound.play(action.pattern, dt.datetime.now(self.zone))
             elif isinstance(action, Journal):
                 self._journal(action.decision)
             elif isinstance(action, Show):
@@ -134,6 +138,10 @@ class App:
 
     def _show(self, screen) -> None:
         if self.display is not None:
+            if screen.kind == "locked" and screen.until is None:  # for the countdown
+                left = self.kiosk.desk.locked_until - time.monotonic()
+                screen = dataclasses.replace(screen, until=dt.datetime.now(self.zone) +
+                                             dt.timedelta(seconds=max(0.0, left)))
             self.display.show(screen)
 
     # ---- the loop -----------------------------------------------------------
@@ -170,6 +178,7 @@ class App:
                             type(source).__name__)
         if self.syncer is not None:
             self.syncer.start()
+        self.kiosk.clock_synced = self.now().synced  # the first frame's banner is right
         self.execute([self.kiosk.idle_screen()])
         self.is_running = True
 
@@ -250,6 +259,8 @@ class App:
             _quietly(self.syncer.stop)
         if self.display is not None:
             _quietly(self.display.close)
+        if self.sound is not None:
+            _quietly(self.sound.close)
         _quietly(self.journal.close)
         _quietly(self.signals.close)
 
