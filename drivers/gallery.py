@@ -76,7 +76,7 @@ def all_screens():
         yield name, SCREENS[base], extra
 
 
-def contact_sheet(qr, sizes=SIZES, cell_height=150):
+def contact_sheet(qr, sizes=SIZES, cell_height=120):
     """Every screen (rows) at every size (columns), scaled to one height."""
     import pygame
     from .layout import font

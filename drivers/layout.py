@@ -85,9 +85,10 @@ def wrap(line: str, size: int, bold: bool, width: int) -> list[str]:
     return rows
 
 
-def fit(line: Line, width: int, floor: int) -> list[Line]:
+def fit(line: Line, width: int, floor: int, shrink: float = 0.9) -> list[Line]:
     """``line`` as one or more lines no wider than ``width``, no smaller than
-    ``floor`` unless even one word needs it."""
+    ``floor`` unless even one word needs it: first smaller (down to ``shrink``
+    of its size), then on two lines, then smaller again."""
     size, floor = line.size, max(min(floor, line.size), SMALLEST)
     if not line.text:
         return []
@@ -97,7 +98,7 @@ def fit(line: Line, width: int, floor: int) -> list[Line]:
     single = int(size * width / wide)
     while single >= floor and width_of(line.text, single, line.bold) > width:
         single -= 1
-    if single >= max(floor, int(size * 0.8)):
+    if single >= max(floor, size * shrink):
         return [replace(line, size=single)]
     for tried in range(size, floor - 1, -1):
         rows = wrap(line.text, tried, line.bold, width)
@@ -119,13 +120,22 @@ def one_line(lines: list[Line], width: int) -> list[Line]:
 def fit_block(lines: list[Line], width: int, *, floor_ratio: float = 0.6) -> list[tuple[Line, str]]:
     """Fit every line; the first is the heading and stays at least as large as
     the largest line under it."""
-    subs = [(row, "sub") for line in lines[1:] for row in fit(line, width, int(line.size * floor_ratio))]
     if not lines:
         return []
+    subs = [(row, "sub") for line in lines[1:] for row in even(line, lines[1:], width, floor_ratio)]
     largest = max((row.size for row, _ in subs), default=SMALLEST)
     heading = lines[0]
     floor = max(largest, int(heading.size * floor_ratio)) if heading.size >= largest else heading.size
-    return [(row, "heading") for row in fit(heading, width, floor)] + subs
+    return [(row, "heading") for row in fit(heading, width, floor, shrink=0.75)] + subs
+
+
+def even(line: Line, lines: list[Line], width: int, floor_ratio: float) -> list[Line]:
+    """``line`` fitted at the size of the smallest line that was meant to be as
+    large as it: the other languages under a heading stay one size."""
+    peers = [fit(other, width, int(other.size * floor_ratio)) for other in lines
+             if other.size == line.size and other.bold == line.bold]
+    size = min(row.size for rows in peers for row in rows) if any(peers) else line.size
+    return fit(replace(line, size=size), width, size)
 
 
 def block_height(fitted) -> int:

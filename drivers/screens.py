@@ -122,7 +122,7 @@ def panel(c: Canvas, area: pygame.Rect, lines: list[Line], ink, *, shape=None, d
                            area.bottom - center[1] - radius - 2 * pad)
         align = "center"
     else:
-        radius = int(min(area.height * 0.36, area.width * 0.2))
+        radius = int(min(area.height * 0.34, area.width * 0.18))
         center = (area.left + pad + radius, area.centery)
         left = center[0] + radius + c.px(32)
         text = pygame.Rect(left, area.top + pad, area.right - pad - left, area.height - 2 * pad)

@@ -46,14 +46,9 @@ def hand(surface, center, radius, colour):
 
 def question(surface, center, radius, colour):
     """A question mark: the answer is not known, whatever the status is."""
-    x, y = center
-    r = radius
-    width = max(5, r // 6)
-    arc = pygame.Rect(int(x - 0.3 * r), int(y - 0.62 * r), int(0.6 * r), int(0.6 * r))
-    pygame.draw.arc(surface, colour, arc, -1.2, 3.3, width)
-    pygame.draw.line(surface, colour, (int(x + 0.1 * r), int(y - 0.08 * r)),
-                     (int(x), int(y + 0.22 * r)), width)
-    pygame.draw.circle(surface, colour, (int(x), int(y + 0.45 * r)), max(3, int(r * 0.09)))
+    from .layout import font
+    image = font(int(radius * 1.25), bold=True).render("?", True, colour)
+    surface.blit(image, image.get_rect(center=(int(center[0]), int(center[1] + radius * 0.04))))
 
 
 def warning(surface, center, radius, colour):
@@ -102,9 +97,6 @@ def padlock(surface, center, radius, colour):
     r = radius
     body = pygame.Rect(0, 0, int(0.9 * r), int(0.66 * r))
     body.midtop = (int(x), int(y - 0.1 * r))
-    shackle = pygame.Rect(0, 0, int(0.6 * r), int(0.8 * r))
-    shackle.midtop = (int(x), int(y - 0.55 * r))
-    pygame.draw.arc(surface, colour, shackle, 0, 3.1416, max(4, r // 8))
-    pygame.draw.line(surface, colour, shackle.midleft, (shackle.left, body.top), max(4, r // 8))
-    pygame.draw.line(surface, colour, shackle.midright, (shackle.right - 1, body.top), max(4, r // 8))
+    # a whole ring (pygame's thick arcs are speckled); the body hides its foot
+    pygame.draw.circle(surface, colour, (int(x), int(y - 0.22 * r)), int(0.3 * r), max(4, r // 8))
     pygame.draw.rect(surface, colour, body, border_radius=int(0.08 * r))

@@ -50,7 +50,7 @@ def draw_staff(c: Canvas, screen, ctx) -> None:
         lines.append(Line(screen.staff_id, c.px(22)))
     if mode in PROMPTS:
         said = words(PROMPTS[mode], language)
-        lines += [Line(said[0], c.px(22)), Line(f"{said[1]} · {said[2]}", c.px(15))]
+        lines += [Line(said[0], c.px(22)), Line(said[1], c.px(16)), Line(said[2], c.px(16))]
     if screen.typed or mode in PROMPTS:
         lines.append(Line(screen.typed or "_", c.px(40), bold=True))
     if screen.group_left:
