@@ -157,6 +157,18 @@ def test_the_refund_band_never_overlaps(reference, venue, language, size, colour
     assert "2026-11-21 19:30:00" in said and "door-12" in said
 
 
+@settings(max_examples=30, deadline=None)
+@given(venue=st.text(alphabet=st.characters(codec="utf-8", categories=("L", "N", "Zs", "Pd")),
+                     min_size=1, max_size=60),
+       language=st.sampled_from(LANGUAGES), size=st.sampled_from(SIZES),
+       kind=st.sampled_from(["idle", "venue-full", "out-of-service", "checking"]))
+def test_a_long_venue_name_never_pushes_the_clock_away(venue, language, size, kind):
+    record = []
+    render(Screen(kind, language=language, online=False), size, record=record, venue=venue)
+    assert problems(record, size) == []
+    assert any(d.role == "clock" for d in record)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_banners_never_cover_the_venue_or_the_clock(size):
     screen = Screen("idle", online=False, clock_synced=False)
