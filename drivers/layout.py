@@ -147,6 +147,15 @@ def scaled(lines: list[Line], factor: float) -> list[Line]:
     return [replace(line, size=max(SMALLEST, int(line.size * factor))) for line in lines]
 
 
+def group_line(c: "Canvas", screen, size=26, colour=None) -> list[Line]:
+    """"Group × N" in the three languages, or nothing outside a group."""
+    if not screen.group_left:
+        return []
+    from .texts import words
+    return [Line(f"{' · '.join(words('group', screen.language))} × {screen.group_left}", c.px(size),
+                 bold=True, colour=colour)]
+
+
 class Canvas:
     """A surface with its unit, drawing helpers and an optional record."""
 

@@ -27,7 +27,7 @@ from kiosk.model import Screen
 
 from . import shapes
 from .contrast import INK, WHITE, ink_for
-from .layout import Canvas, Line, block_height, font  # noqa: F401 - font: tests measure glyphs
+from .layout import Canvas, Line, block_height, font, group_line  # noqa: F401 - font: tests measure glyphs
 from .refund import refund_band
 from .staff_screen import draw_staff
 from .texts import failure_words, is_failure, reason_key, words
@@ -76,13 +76,6 @@ def explained(heading_key: str, keys, language: str, c: Canvas, size=40) -> list
     others = sentences([heading_key] + list(keys), language)
     return [Line(heading[0], c.px(size), bold=True), Line(why[0], c.px(26)),
             Line(others[1], c.px(18)), Line(others[2], c.px(18))]
-
-
-def group_line(c: Canvas, screen: Screen, size=26, colour=None) -> list[Line]:
-    if not screen.group_left:
-        return []
-    return [Line(f"{words('group', screen.language)[0]} × {screen.group_left}", c.px(size),
-                 bold=True, colour=colour)]
 
 
 # ---- the parts every screen shares -------------------------------------------

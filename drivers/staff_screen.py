@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pygame
 
-from .layout import GAP, Canvas, Line, one_line
+from .layout import GAP, Canvas, Line, group_line, one_line
 from .texts import words
 
 AMBER, BLACK, PANEL, WHITE = (255, 196, 0), (0, 0, 0), (24, 24, 24), (255, 255, 255)
@@ -53,9 +53,7 @@ def draw_staff(c: Canvas, screen, ctx) -> None:
         lines += [Line(said[0], c.px(22)), Line(said[1], c.px(16)), Line(said[2], c.px(16))]
     if screen.typed or mode in PROMPTS:
         lines.append(Line(screen.typed or "_", c.px(40), bold=True))
-    if screen.group_left:
-        group = " · ".join(words("group", language))
-        lines.append(Line(f"{group} × {screen.group_left}", c.px(22), bold=True, colour=AMBER))
+    lines += group_line(c, screen, 22, AMBER)
     if mode != "menu":
         c.block(lines, room, WHITE, align="center", middle=True)
         return
