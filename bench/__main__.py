@@ -2,7 +2,7 @@
 import importlib
 import sys
 
-BENCHES = ("bench_door", "bench_footprint", "bench_sync", "bench_camera")
+BENCHES = ("bench_door", "bench_footprint", "bench_sync", "bench_camera", "bench_screens")
 
 
 def main() -> int:

@@ -11,10 +11,14 @@ driver in tests and ``--headless``.
 
 The application calls :meth:`show` after the relay has fired and
 :meth:`render` when it has time; rendering redraws only when the screen
-changed, or once a minute on the idle screen for the clock.
+changed, when its clock moves (each minute; each second on a locked keypad's
+countdown).
+
+Full screen it takes the display's real size, whatever the configuration
+says, and the layout scales to it (drivers/layout.py).
 
 The keyboard in the window is a scanner (type an IIN, press Enter) until Tab
-switches it to the staff keypad; :meth:`poll_events` returns ("scan", bytes),
+switches it to the staff keypad, and the window says which it is; :meth:`poll_events` returns ("scan", bytes),
 ("key", name) and ("quit", None).
 """
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Optional
 from kiosk.core.errors import DeviceError
 from kiosk.core.model import Screen
 
-from .screens import Context, draw
+from .screens import Context, draw, refresh_key
 
 KEYS = {"return": "enter", "enter": "enter", "backspace": "back", "escape": "esc"}
 
@@ -34,19 +38,22 @@ KEYS = {"return": "enter", "enter": "enter", "backspace": "back", "escape": "esc
 class Display:
     def __init__(self, width: int = 800, height: int = 480, *, fullscreen: bool = False,
                  video_driver: str = "", venue: str = "", kiosk_id: str = "", qr_payload: str = "",
-                 screenshot_dir: str = "", timezone: Optional[dt.tzinfo] = None):
+                 screenshot_dir: str = "", timezone: Optional[dt.tzinfo] = None,
+                 show_keyboard: Optional[bool] = None):
         self.size = (width, height)
         self.fullscreen = fullscreen
         self.video_driver = video_driver
         self.screenshot_dir = screenshot_dir
         self.timezone = timezone
-        self.context = Context(venue=venue, kiosk_id=kiosk_id, qr=_qr_matrix(qr_payload))
+        self.context = Context(venue=venue, kiosk_id=kiosk_id, qr=qr_matrix(qr_payload))
+        # A window is the demo's: say what the keyboard is. Full screen is a door.
+        self.show_keyboard = not fullscreen if show_keyboard is None else show_keyboard
         self.screen: Optional[Screen] = None
         self.surface = None
         self.is_dirty = False
         self.keyboard = "scanner"  # or "keypad", switched with Tab
         self._typed = ""
-        self._drawn_minute = None
+        self._drawn_at = None
 
     @classmethod
     def from_config(cls, cfg) -> "Display":
@@ -64,8 +71,11 @@ class Display:
         try:
             pygame.display.init()
             pygame.font.init()
-            flags = pygame.FULLSCREEN if self.fullscreen else 0
-            self.surface = pygame.display.set_mode(self.size, flags)
+            # (0, 0) full screen is the display's own mode: a 1024x600 panel
+            # gets a 1024x600 layout even if the config still says 800x480.
+            size, flags = ((0, 0), pygame.FULLSCREEN) if self.fullscreen else (self.size, 0)
+            self.surface = pygame.display.set_mode(size, flags)
+            self.size = self.surface.get_size()
             pygame.display.set_caption("Ashyq Kiosk")
             if self.fullscreen:
                 pygame.mouse.set_visible(False)
@@ -77,6 +87,12 @@ class Display:
         """Cheap: remember what to draw; :meth:`render` draws it."""
         self.screen = screen
         self.is_dirty = True
+
+    def set_scanner(self, connected: bool) -> None:
+        """The scanner's callbacks say so (any thread): the banner follows."""
+        if connected != self.context.scanner_ok:
+            self.context.scanner_ok = connected
+            self.is_dirty = True
 
     def set_overlay(self, lines: list) -> None:
         if lines != self.context.overlay:
@@ -96,15 +112,16 @@ class Display:
         if self.surface is None or self.screen is None:
             return False
         now = now or dt.datetime.now(self.timezone)
-        minute = (now.hour, now.minute)
-        if not self.is_dirty and not (self.screen.kind == "idle" and minute != self._drawn_minute):
+        moved = refresh_key(self.screen, now)
+        if not self.is_dirty and (moved is None or moved == self._drawn_at):
             return False
         import pygame
         self.context.now = now
+        self.context.keyboard = self.keyboard if self.show_keyboard else None
         draw(self.surface, self.screen, self.context)
         pygame.display.flip()
         self.is_dirty = False
-        self._drawn_minute = minute
+        self._drawn_at = moved
         return True
 
     def poll_events(self) -> list:
@@ -123,6 +140,7 @@ class Display:
         if name == "tab":
             self.keyboard = "keypad" if self.keyboard == "scanner" else "scanner"
             self._typed = ""
+            self.is_dirty = True
             return []
         key = KEYS.get(name) or (char.upper() if char and char.isprintable() else None)
         if key is None:
@@ -155,7 +173,7 @@ class Display:
             pygame.display.quit()
 
 
-def _qr_matrix(payload: str):
+def qr_matrix(payload: str):
     if not payload:
         return None
     import segno

@@ -1,32 +1,45 @@
-"""Drawing each :class:`~kiosk.core.model.Screen` onto a pygame surface.
+"""Drawing each :class:`~kiosk.model.Screen` onto a pygame surface of any size.
 
 No window here: everything draws onto a Surface it is given, so tests render
 offscreen and read pixels. Results fill the screen with the person's colour
 and carry a shape that does not depend on colour (a tick, a cross, a raised
 hand), so a visitor who cannot tell red from green still reads the answer.
+What is not anyone's status has its own look, neither red nor green: a
+lookup that failed (violet, a question mark), a refused document (slate, a
+warning sign), a full venue (light, people), a door out of service (black,
+pause).
 
     >>> surface = pygame.Surface((800, 480))
     >>> draw(surface, Screen("result", verdict="admit", colour="green"), Context())
+
+Sizes are in units of the screen (:class:`~drivers.layout.Canvas`), so the
+same layout fills 800x480, 1920x1080 or a portrait 1080x1920.
 """
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Optional
 
 import pygame
 
 from kiosk.core.model import Screen
 
-from .texts import reason_words, words
+from . import shapes
+from .contrast import INK, WHITE, ink_for
+from .layout import Canvas, Line, block_height, font, group_line  # noqa: F401 - font: tests measure glyphs
+from .refund import refund_band
+from .staff_screen import draw_staff
+from .texts import failure_words, is_failure, reason_key, words
 
-FONTS = os.path.join(os.path.dirname(__file__), "fonts")
-FILL = {"green": (34, 139, 58), "blue": (25, 100, 200), "yellow": (240, 196, 48),
+FILL = {"green": (26, 122, 50), "blue": (25, 100, 200), "yellow": (240, 196, 48),
         "red": (200, 40, 40), "unknown": (96, 104, 114)}
-NAVY, WHITE, INK = (16, 32, 56), (255, 255, 255), (20, 20, 20)
-AMBER, BLACK = (255, 196, 0), (0, 0, 0)
+# Looks that are nobody's status: none of them red, green, yellow or blue.
+LOOK = {"failure": (98, 62, 160), "refused": (64, 64, 72), "venue-full": (232, 232, 236),
+        "out-of-service": (28, 28, 32), "locked": (64, 64, 72)}
+NAVY, SOFT, AMBER, BLACK = (16, 32, 56), (180, 196, 220), (255, 196, 0), (0, 0, 0)
+SHAPES = {"admit": shapes.tick, "deny": shapes.cross, "staff": shapes.hand}
+KEYPAD_REASONS = ("pin-wrong", "nothing-to-resolve")
 
 
 @dataclass
@@ -39,243 +52,247 @@ class Context:
     now: dt.datetime = field(default_factory=dt.datetime.now)
     overlay: list = field(default_factory=list)
     preview: Optional[pygame.Surface] = None
+    scanner_ok: bool = True  # False: a scanner is configured but not connected
+    keyboard: Optional[str] = None  # the demo window: "scanner" or "keypad"
+    record: Optional[list] = None  # tests: every drawn line (layout.Drawn)
 
 
-@lru_cache(maxsize=32)
-def font(size: int, bold: bool = False) -> pygame.font.Font:
-    """The bundled DejaVu Sans: pygame's default font draws ғ қ ң ұ ү wrongly."""
-    if not pygame.font.get_init():
-        pygame.font.init()
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    return pygame.font.Font(os.path.join(FONTS, name), size)
+def three(key_words, sizes, colour=None, bold_first=True) -> list[Line]:
+    """The kiosk's language large, the other two smaller."""
+    return [Line(text, size, bold=bold_first and i == 0, colour=colour)
+            for i, (text, size) in enumerate(zip(key_words, sizes))]
 
 
-def text(surface, line: str, size: int, colour, *, bold=False, center=None, topleft=None,
-         max_width: Optional[int] = None) -> pygame.Rect:
-    """Draw one line, shrinking it until it fits ``max_width``."""
-    while True:
-        image = font(size, bold).render(line, True, colour)
-        if not max_width or image.get_width() <= max_width or size <= 12:
-            break
-        size -= 2
-    rect = image.get_rect(center=center) if center else image.get_rect(topleft=topleft or (0, 0))
-    surface.blit(image, rect)
-    return rect
+def sentences(keys, language: str) -> list[str]:
+    """Several keys said as one sentence per language, kiosk's language first."""
+    per_key = [words(key, language) for key in keys]
+    return [". ".join(said[i] for said in per_key) for i in range(3)]
 
 
-def ink_for(fill) -> tuple:
-    """Dark text on light fills (yellow), white elsewhere."""
-    return INK if sum(fill) > 500 else WHITE
+def explained(heading_key: str, keys, language: str, c: Canvas, size=40) -> list[Line]:
+    """Heading, why in the kiosk's language, then all of it in the other two."""
+    heading = words(heading_key, language)
+    why = sentences(keys, language)
+    others = sentences([heading_key] + list(keys), language)
+    return [Line(heading[0], c.px(size), bold=True), Line(why[0], c.px(26)),
+            Line(others[1], c.px(18)), Line(others[2], c.px(18))]
 
 
-# ---- shapes: meaning without colour -----------------------------------------
+# ---- the parts every screen shares -------------------------------------------
 
-def tick(surface, center, radius, colour):
-    x, y = center
-    r = radius
-    points = [(x - 0.55 * r, y + 0.02 * r), (x - 0.15 * r, y + 0.42 * r), (x + 0.6 * r, y - 0.45 * r)]
-    pygame.draw.lines(surface, colour, False, [(int(a), int(b)) for a, b in points], max(8, r // 5))
-
-
-def cross(surface, center, radius, colour):
-    x, y = center
-    d = int(radius * 0.5)
-    width = max(8, radius // 5)
-    pygame.draw.line(surface, colour, (x - d, y - d), (x + d, y + d), width)
-    pygame.draw.line(surface, colour, (x - d, y + d), (x + d, y - d), width)
-
-
-def hand(surface, center, radius, colour):
-    """A raised palm: stop and see a person."""
-    x, y = center
-    u = radius / 10
-    palm = pygame.Rect(int(x - 3.2 * u), int(y - 1 * u), int(6.4 * u), int(6 * u))
-    pygame.draw.rect(surface, colour, palm, border_radius=int(2 * u))
-    for i, height in enumerate((5.0, 6.2, 6.0, 5.0)):
-        finger = pygame.Rect(int(x - 3.2 * u + i * 1.65 * u), int(y - 1 * u - height * u),
-                             int(1.4 * u), int(height * u + 1.5 * u))
-        pygame.draw.rect(surface, colour, finger, border_radius=int(0.7 * u))
-    thumb = [(x - 3.2 * u, y + 1.5 * u), (x - 5.6 * u, y - 1.2 * u), (x - 4.6 * u, y - 2.0 * u),
-             (x - 2.6 * u, y + 0.2 * u)]
-    pygame.draw.polygon(surface, colour, [(int(a), int(b)) for a, b in thumb])
+def chrome(c: Canvas, screen: Screen, ctx: Context, ink, venue_colour=None) -> int:
+    """Venue and clock on top, then one amber banner per fault under them:
+    a banner never covers the venue or the time. Returns the y below."""
+    pad, top = c.px(24), c.px(8)
+    clock = c.text(ctx.now.strftime("%H:%M"), c.px(28), ink, bold=True, role="clock",
+                   topright=(c.w - pad, top))
+    header = pygame.Rect(pad, top, clock.left - pad - c.px(16), clock.height)
+    c.block([Line(ctx.venue, c.px(20))], header, venue_colour or ink, middle=True)
+    y = clock.bottom + c.px(8)
+    faults = [key for key, bad in (("offline", not screen.online), ("clock", not screen.clock_synced),
+                                   ("scanner", not ctx.scanner_ok)) if bad]
+    for key in faults:
+        lines = [Line("⚠ " + " · ".join(words(key, screen.language)), c.px(18), bold=True)]
+        inner = pygame.Rect(pad, y + c.px(6), c.w - 2 * pad, c.px(60))
+        height = block_height(c.fit(lines, inner))
+        c.box(pygame.Rect(0, y, c.w, height + c.px(12)), AMBER, role="banner")
+        c.block(lines, inner, BLACK, align="center")
+        y += height + c.px(12)
+    return y
 
 
-def warning(surface, center, radius, colour):
-    x, y = center
-    pygame.draw.polygon(surface, colour, [(x, y - radius * 0.6), (x - radius * 0.6, y + radius * 0.45),
-                                          (x + radius * 0.6, y + radius * 0.45)], max(6, radius // 8))
-    text(surface, "!", int(radius * 0.7), colour, bold=True, center=(x, y + radius * 0.05))
-
-
-SHAPES = {"admit": tick, "deny": cross, "staff": hand}
-
-
-def badge(surface, shape, center, radius, fill):
-    """A white disc with the shape inside, in the fill colour."""
-    pygame.draw.circle(surface, WHITE, center, radius)
-    shape(surface, center, radius, fill if fill != FILL["yellow"] else INK)
+def panel(c: Canvas, area: pygame.Rect, lines: list[Line], ink, *, shape=None, disc=None,
+          shape_ink=None) -> None:
+    """A shape beside the words (above them in portrait), or the words alone."""
+    pad = c.px(24)
+    if shape is None:
+        c.block(lines, area.inflate(-2 * pad, -2 * pad), ink, align="center", middle=True)
+        return
+    if c.is_portrait:
+        radius = int(min(area.width * 0.3, area.height * 0.2))
+        center = (area.centerx, area.top + pad + radius)
+        text = pygame.Rect(area.left + pad, center[1] + radius + pad, area.width - 2 * pad,
+                           area.bottom - center[1] - radius - 2 * pad)
+        align = "center"
+    else:
+        radius = int(min(area.height * 0.34, area.width * 0.18))
+        center = (area.left + pad + radius, area.centery)
+        left = center[0] + radius + c.px(32)
+        text = pygame.Rect(left, area.top + pad, area.right - pad - left, area.height - 2 * pad)
+        align = "left"
+    shapes.badge(c.surface, shape, center, radius, disc or ink, shape_ink)
+    c.block(lines, text, ink, align=align, middle=True)
 
 
 # ---- screens ----------------------------------------------------------------
 
-def three(surface, key_words, top: int, sizes=(44, 24, 24), colour=WHITE, left=None, width=None):
-    """The kiosk's language large, the other two smaller, stacked from ``top``."""
-    w, _ = surface.get_size()
-    width = width or w - 60
-    y = top
-    for line, size in zip(key_words, sizes):
-        if left is None:
-            rect = text(surface, line, size, colour, bold=size == sizes[0],
-                        center=(w // 2, y + size // 2), max_width=width)
-        else:
-            rect = text(surface, line, size, colour, bold=size == sizes[0], topleft=(left, y),
-                        max_width=width)
-        y = rect.bottom + 8
-    return y
-
-
-def banners(surface, screen: Screen):
-    w, _ = surface.get_size()
-    lines = []
-    if not screen.online:
-        lines.append(" · ".join(words("offline", screen.language)))
-    if not screen.clock_synced:
-        lines.append(" · ".join(words("clock", screen.language)))
-    for i, line in enumerate(lines):
-        band = pygame.Rect(0, i * 34, w, 34)
-        pygame.draw.rect(surface, AMBER, band)
-        text(surface, "⚠ " + line, 18, BLACK, bold=True, center=band.center, max_width=w - 20)
-
-
-def draw_result(surface, screen: Screen, ctx: Context):
-    w, h = surface.get_size()
+def draw_result(c: Canvas, screen: Screen, ctx: Context):
+    if is_failure(screen.reason):
+        return draw_failure(c, screen, ctx)
     fill = FILL.get(screen.colour or "unknown", FILL["unknown"])
-    if screen.verdict != "admit" and screen.colour in (None, "unknown"):
-        fill = FILL["red"] if screen.verdict == "deny" else FILL["unknown"]
     ink = ink_for(fill)
-    surface.fill(fill)
+    c.surface.fill(fill)
     verdict = screen.verdict or "staff"
-    badge(surface, SHAPES[verdict], (h // 2 - 30, h // 2 - 30), h // 3 - 10, fill)
-    left = h - 40
     key = "repeat" if screen.reason == "repeat" else verdict
-    y = three(surface, words(key, screen.language), 40, (46, 24, 24), ink, left=left,
-              width=w - left - 24)
+    lines = three(words(key, screen.language), (c.px(46), c.px(24), c.px(24)))
     if screen.masked:
-        y = text(surface, screen.masked, 40, ink, bold=True, topleft=(left, y + 14)).bottom
+        lines.append(Line(screen.masked, c.px(40), bold=True))
     if screen.colour and screen.colour != "unknown":
-        text(surface, " / ".join(words(screen.colour, screen.language)), 20, ink,
-             topleft=(left, y + 10))
+        lines.append(Line(" / ".join(words(screen.colour, screen.language)), c.px(20)))
     if screen.cached:
-        text(surface, " · ".join(words("cached", screen.language)[:2]), 16, ink,
-             topleft=(left, h - 150), max_width=w - left - 20)
-    if screen.group_left:
-        text(surface, f"× {screen.group_left}", 28, ink, bold=True, topleft=(24, 24))
+        lines.append(Line(" · ".join(words("cached", screen.language)), c.px(16)))
+    lines += group_line(c, screen)
+    area = c.surface.get_rect()
     if verdict == "deny" and screen.reference:
-        refund_band(surface, screen, ctx)
+        area.height = refund_band(c, screen, ctx).top
+    panel(c, area, lines, ink, shape=SHAPES[verdict], disc=ink, shape_ink=fill)
 
 
-def refund_band(surface, screen: Screen, ctx: Context):
-    """Proof for a refund: a photo of this band is enough."""
-    w, h = surface.get_size()
-    band = pygame.Rect(0, h - 110, w, 110)
-    pygame.draw.rect(surface, WHITE, band)
-    at = (screen.at or ctx.now).strftime("%Y-%m-%d %H:%M:%S")
-    label = " / ".join(words("refund", screen.language)[:2])
-    text(surface, label, 18, INK, topleft=(24, band.top + 10), max_width=w - 48)
-    text(surface, screen.reference, 40, INK, bold=True, topleft=(24, band.top + 36))
-    text(surface, f"{at}  ·  {ctx.venue}  ·  {ctx.kiosk_id}", 18, INK,
-         topleft=(300, band.top + 52), max_width=w - 320)
+def draw_failure(c: Canvas, screen: Screen, ctx: Context):
+    """A lookup that failed is not a status: violet, a question mark, and why."""
+    fill = LOOK["failure"]
+    c.surface.fill(fill)
+    action = "no-entry" if screen.verdict == "deny" else "see-staff"
+    lines = explained("check-failed", failure_words(screen.reason) + [action], screen.language, c)
+    if screen.masked:
+        lines.append(Line(screen.masked, c.px(32), bold=True))
+    area = c.surface.get_rect()
+    if screen.reference:
+        area.height = refund_band(c, screen, ctx).top
+    ink = ink_for(fill)
+    panel(c, area, lines, ink, shape=shapes.question, disc=ink, shape_ink=fill)
 
 
-def draw_idle(surface, screen: Screen, ctx: Context):
-    w, h = surface.get_size()
-    surface.fill(NAVY)
-    qr_size = 0
+def draw_message(c: Canvas, screen: Screen, ctx: Context, fill, lines, shape=None):
+    ink = ink_for(fill)
+    c.surface.fill(fill)
+    top = chrome(c, screen, ctx, ink)
+    area = pygame.Rect(0, top, c.w, c.h - top)
+    panel(c, area, lines, ink, shape=shape, disc=ink, shape_ink=fill)
+
+
+def message_lines(c: Canvas, screen: Screen) -> list[Line]:
+    """checking, busy: what is happening, then the number or the group."""
+    key = screen.reason if screen.kind == "busy" and screen.reason else \
+        "group-next" if screen.reason == "group-next" else screen.kind
+    lines = three(words(key, screen.language), (c.px(36), c.px(22), c.px(22)))
+    if screen.masked:
+        lines.append(Line(screen.masked, c.px(36), bold=True))
+    return lines + group_line(c, screen, colour=AMBER)
+
+
+def refused_lines(c: Canvas, screen: Screen) -> list[Line]:
+    reason = screen.reason or "unrecognised"
+    if reason in KEYPAD_REASONS:  # a keypad mistake is not a document's fault
+        return three(words(reason, screen.language), (c.px(36), c.px(22), c.px(22)))
+    return explained("refused", [reason_key(reason)], screen.language, c, size=36)
+
+
+def locked_lines(c: Canvas, screen: Screen, ctx: Context) -> list[Line]:
+    lines = three(words("locked", screen.language), (c.px(36), c.px(22), c.px(22)))
+    if screen.until is not None:
+        left = max(0, int((screen.until - ctx.now).total_seconds() + 0.999))
+        said = words("locked-left", screen.language)
+        lines += [Line(f"{said[0]} {left // 60}:{left % 60:02d}", c.px(32), bold=True),
+                  Line(f"{said[1]} · {said[2]}", c.px(18))]
+    return lines
+
+
+def draw_idle(c: Canvas, screen: Screen, ctx: Context):
+    c.surface.fill(NAVY)
+    top = chrome(c, screen, ctx, WHITE, SOFT)
+    pad = c.px(32)
+    area = pygame.Rect(pad, top + c.px(12), c.w - 2 * pad, c.h - top - c.px(12) - c.px(20))
     if ctx.qr:
-        qr_size = min(h - 160, 260)
-        draw_qr(surface, ctx.qr, pygame.Rect(w - qr_size - 40, h - qr_size - 60, qr_size, qr_size))
-        text(surface, words("app", screen.language)[0], 16, WHITE,
-             center=(w - qr_size // 2 - 40, h - 36), max_width=qr_size + 40)
-    width = w - qr_size - 110
-    three(surface, words("scan", screen.language), 110, (36, 22, 22), WHITE, left=40, width=width)
-    three(surface, words("scan-hint", screen.language), 300, (20, 16, 16), (180, 196, 220),
-          left=40, width=width)
-    text(surface, ctx.now.strftime("%H:%M"), 30, WHITE, bold=True, topleft=(w - 130, 52))
-    text(surface, ctx.venue, 18, (180, 196, 220), topleft=(40, 58), max_width=w - 200)
-    if screen.group_left:
-        text(surface, f"× {screen.group_left}", 26, AMBER, bold=True, topleft=(40, h - 50))
+        area = qr_column(c, screen, ctx, area)
     if ctx.preview is not None:
-        surface.blit(ctx.preview, (40, h - ctx.preview.get_height() - 20))
-    banners(surface, screen)
+        shot = ctx.preview.get_rect(bottomleft=area.bottomleft)
+        c.surface.blit(ctx.preview, shot)
+        area.height = max(0, shot.top - c.px(12) - area.top)
+    if ctx.scanner_ok:
+        lines = three(words("scan", screen.language), (c.px(36), c.px(22), c.px(22))) + \
+            three(words("scan-hint", screen.language), (c.px(20), c.px(16), c.px(16)), SOFT, False)
+    else:  # never invite a scan the kiosk cannot read
+        lines = three(words("scanner-down", screen.language), (c.px(36), c.px(22), c.px(22))) + \
+            three(words("see-staff", screen.language), (c.px(24), c.px(18), c.px(18)), SOFT, False)
+    lines += group_line(c, screen, colour=AMBER)
+    c.block(lines, area, WHITE, align="center" if c.is_portrait else "left", middle=True)
 
 
-def draw_qr(surface, matrix, rect: pygame.Rect):
-    pygame.draw.rect(surface, WHITE, rect.inflate(24, 24), border_radius=8)
+def qr_column(c: Canvas, screen: Screen, ctx: Context, area: pygame.Rect) -> pygame.Rect:
+    """The venue's QR code with its caption; returns the room left for words."""
+    caption = three(words("app", screen.language), (c.px(16), c.px(13), c.px(13)))
+    if c.is_portrait:
+        size = int(min(area.width * 0.6, area.height * 0.4))
+        box = pygame.Rect(0, 0, size, size)
+        box.midbottom = (area.centerx, area.bottom - c.px(96))
+        words_area = pygame.Rect(area.left, area.top, area.width, box.top - c.px(24) - area.top)
+        under = pygame.Rect(area.left, box.bottom + c.px(16), area.width, area.bottom - box.bottom - c.px(16))
+    else:
+        size = int(min(area.height - c.px(110), area.width * 0.34))
+        box = pygame.Rect(0, 0, size, size)
+        box.topright = (area.right - c.px(12), area.top + c.px(12))
+        column = pygame.Rect(box.left - c.px(40), box.bottom + c.px(20), size + c.px(52),
+                             area.bottom - box.bottom - c.px(20))
+        under = column
+        words_area = pygame.Rect(area.left, area.top, column.left - c.px(24) - area.left, area.height)
+    draw_qr(c, ctx.qr, box)
+    c.block(caption, under, WHITE, align="center")
+    return words_area
+
+
+def draw_qr(c: Canvas, matrix, rect: pygame.Rect):
+    pygame.draw.rect(c.surface, WHITE, rect.inflate(c.px(24), c.px(24)), border_radius=c.px(8))
     cells = len(matrix)
     cell = rect.width / cells
     for y, row in enumerate(matrix):
         for x, dark in enumerate(row):
             if dark:
-                pygame.draw.rect(surface, BLACK, (rect.left + int(x * cell), rect.top + int(y * cell),
-                                                  int(cell + 1), int(cell + 1)))
-
-
-def draw_message(surface, screen: Screen, ctx: Context, key: str, fill, shape=None):
-    w, h = surface.get_size()
-    surface.fill(fill)
-    top = 60
-    if shape is not None:
-        badge(surface, shape, (w // 2, 120), 70, fill)
-        top = 210
-    y = three(surface, words(key, screen.language), top, (36, 22, 22))
-    if screen.kind == "refused" and screen.reason:
-        three(surface, reason_words(screen.reason, screen.language), y + 12, (28, 18, 18), AMBER)
-    elif screen.masked:
-        text(surface, screen.masked, 36, WHITE, bold=True, center=(w // 2, y + 40))
-    banners(surface, screen)
-
-
-def draw_staff(surface, screen: Screen, ctx: Context):
-    w, h = surface.get_size()
-    surface.fill(BLACK)
-    stripe = 28
-    for x in range(-h, w + h, stripe * 2):  # hazard stripes: unmistakably not a visitor screen
-        pygame.draw.polygon(surface, AMBER, [(x, 0), (x + stripe, 0), (x + stripe + h, h), (x + h, h)])
-    pygame.draw.rect(surface, (24, 24, 24), pygame.Rect(24, 24, w - 48, h - 48))
-    y = three(surface, words("staff-mode", screen.language), 44, (36, 20, 20), AMBER)
-    mode = screen.reason or "menu"
-    who = screen.staff_id or ""
-    if mode == "pin":
-        y = text(surface, " / ".join(words("pin", screen.language)[:2]), 22, WHITE,
-                 center=(w // 2, y + 30)).bottom
-    elif who:
-        y = text(surface, who, 24, WHITE, center=(w // 2, y + 24)).bottom
-    if screen.typed:
-        y = text(surface, screen.typed, 44, WHITE, bold=True, center=(w // 2, y + 44)).bottom
-    if mode == "menu":
-        menu = "1 admit  2 deny  3 type number  4 resolve  5 group  6 language  * exit"
-        text(surface, menu, 18, (200, 200, 200), center=(w // 2, h - 60), max_width=w - 80)
-    if screen.group_left:
-        text(surface, f"group × {screen.group_left}", 24, AMBER, bold=True, center=(w // 2, h - 100))
+                pygame.draw.rect(c.surface, BLACK, (rect.left + int(x * cell), rect.top + int(y * cell),
+                                                    int(cell + 1), int(cell + 1)))
 
 
 def draw(surface: pygame.Surface, screen: Screen, ctx: Context) -> None:
-    kind = screen.kind
+    c = Canvas(surface, ctx.record)
+    kind, language = screen.kind, screen.language
     if kind == "result":
-        draw_result(surface, screen, ctx)
+        draw_result(c, screen, ctx)
     elif kind == "idle":
-        draw_idle(surface, screen, ctx)
-    elif kind == "checking":
-        draw_message(surface, screen, ctx, screen.reason if screen.reason == "group-next" else "checking", NAVY)
-    elif kind == "busy":
-        draw_message(surface, screen, ctx, screen.reason or "busy", NAVY)
+        draw_idle(c, screen, ctx)
+    elif kind in ("checking", "busy"):
+        draw_message(c, screen, ctx, NAVY, message_lines(c, screen))
     elif kind == "refused":
-        draw_message(surface, screen, ctx, "refused", (70, 70, 78), warning)
+        draw_message(c, screen, ctx, LOOK["refused"], refused_lines(c, screen), shapes.warning)
     elif kind == "locked":
-        draw_message(surface, screen, ctx, "locked", (70, 70, 78), cross)
+        draw_message(c, screen, ctx, LOOK["locked"], locked_lines(c, screen, ctx), shapes.padlock)
+    elif kind == "venue-full":
+        draw_message(c, screen, ctx, LOOK["venue-full"],
+                     explained("venue-full", ["venue-full-wait"], language, c, size=46), shapes.people)
+    elif kind == "out-of-service":
+        draw_message(c, screen, ctx, LOOK["out-of-service"],
+                     explained("out-of-service", ["see-staff"], language, c, size=46), shapes.pause)
     else:
-        draw_staff(surface, screen, ctx)
-    for i, line in enumerate(ctx.overlay):
-        w, h = surface.get_size()
-        image = font(14).render(line, True, WHITE, BLACK)
-        surface.blit(image, (w - image.get_width() - 8, h - 22 * (len(ctx.overlay) - i)))
+        draw_staff(c, screen, ctx)
+    draw_overlay(c, ctx)
+
+
+def draw_overlay(c: Canvas, ctx: Context):
+    """The demo window's notes (mock pins, what the keyboard is), bottom right."""
+    lines = list(ctx.overlay)
+    if ctx.keyboard:
+        lines.append("keyboard = visitor's scanner (Tab: staff keypad)" if ctx.keyboard == "scanner"
+                     else "keyboard = staff keypad (Tab: visitor's scanner)")
+    size = c.px(14)
+    y = c.h - c.px(4)
+    for line in reversed(lines):
+        y = c.text(line, size, WHITE, background=BLACK, role="overlay",
+                   bottomright=(c.w - c.px(8), y)).top - c.px(4)
+
+
+def refresh_key(screen: Screen, now: dt.datetime):
+    """What on this screen changes with time: the display redraws when it does."""
+    if screen.kind == "locked" and screen.until is not None:
+        return now.replace(microsecond=0)
+    if screen.kind == "result":
+        return None
+    return (now.hour, now.minute)

@@ -20,6 +20,7 @@ file replaced under us never comes back without a restart.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import time
@@ -41,7 +42,9 @@ class Actuator:
 
     def __init__(self, *, signals, journal, display, lookups, health: Health,
                  out_of_service_screen: Callable[[str], Show],
-                 when_decided: Optional[Callable] = None):
+                 when_decided: Optional[Callable] = None,
+                 prepare_screen: Callable = lambda screen: screen,
+                 local_now: Callable[[], dt.datetime] = dt.datetime.now):
         self.signals = signals
         self.journal = journal
         self.display = display
@@ -49,6 +52,9 @@ class Actuator:
         self.health = health
         self.out_of_service_screen = out_of_service_screen
         self.when_decided = when_decided
+        self.prepare_screen = prepare_screen
+        self.local_now = local_now
+        self.sound = None  # drivers.sound.Sound (wiring): tones as well as the buzzer
         self._next_probe = 0.0
         self._file_lost = False
 
@@ -88,8 +94,10 @@ class Actuator:
             return
         if signal is not None:
             self.signals.signal(signal.pattern)
+            if self.sound is not None:
+                self.sound.play(signal.pattern, self.local_now())
         if show is not None and self.display is not None:
-            self.display.show(show.screen)
+            self.display.show(self.prepare_screen(show.screen))
 
     def _record(self, decisions) -> bool:
         try:

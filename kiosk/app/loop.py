@@ -16,6 +16,7 @@ the main thread is inside ``get``; ``queue.Queue`` would deadlock there).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import queue
@@ -82,13 +83,14 @@ class App:
         self.actuator = Actuator(
             signals=signals, journal=journal, display=display, lookups=self.lookups,
             health=self.health, when_decided=when_decided,
-            out_of_service_screen=lambda reason: kiosk.screen("out-of-service", reason=reason))
+            out_of_service_screen=lambda reason: kiosk.screen("out-of-service", reason=reason),
+            prepare_screen=self._prepare_screen, local_now=lambda: dt.datetime.now(self.zone))
         if notifier is not None:
             notifier.when_error = self._notify_error
         self.after_step: Optional[Callable[[], None]] = None  # the demo draws mock pins
         self.is_running = False
         self._stopping = False  # a plain flag: set from signal handlers
-        self._synced_cache = (0.0, True)
+        self._synced_cache = (float("-inf"), True)  # asked at once: the first frame is right
         self._next_purge = 0.0
         self._screenshot_wanted = False
 
@@ -139,6 +141,14 @@ class App:
 
     def execute(self, actions) -> None:
         self.actuator.execute(actions)
+
+    def _prepare_screen(self, screen):
+        """What only the application knows: when a locked keypad reopens."""
+        if screen.kind == "locked" and screen.until is None:  # for the countdown
+            left = self.kiosk.desk.locked_until - time.monotonic()
+            screen = dataclasses.replace(screen, until=dt.datetime.now(self.zone) +
+                                         dt.timedelta(seconds=max(0.0, left)))
+        return screen
 
     def _back_in_service(self) -> None:
         if self.kiosk.state == "idle":
@@ -192,6 +202,7 @@ class App:
                             type(source).__name__)
         if self.syncer is not None:
             self.syncer.start()
+        self.kiosk.clock_synced = self.now().synced  # the first frame's banner is right
         self.execute([self.kiosk.idle_screen()])
         self.is_running = True
 
@@ -290,6 +301,8 @@ class App:
             _quietly(self.syncer.stop)
         if self.display is not None:
             _quietly(self.display.close)
+        if self.actuator.sound is not None:
+            _quietly(self.actuator.sound.close)
         _quietly(self.journal.close)
         _quietly(self.signals.close)
 

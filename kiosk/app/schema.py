@@ -135,6 +135,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "video_driver": Key(str, ""),
         "screenshot_dir": Key(str, ""),
     },
+    "sound": {
+        "volume": Key(NUM, 0.6, min=0, max=1),  # 0 = silent (the buzzer still sounds)
+        "quiet_from": Key(str, "22:00", check=lambda v: None if v == "" else _hhmm(v)),
+        "quiet_to": Key(str, "07:00", check=_hhmm),
+        "audio_driver": Key(str, ""),
+    },
     "journal": {
         "retention_days": Key(int, 90, min=1, max=3650),
     },

@@ -57,6 +57,10 @@ def _serial(cfg, app, display):
     from drivers.serial_scanner import SerialScanner
     scanner = SerialScanner.from_config(cfg.scanner)
     scanner.when_scanned = lambda payload: app.scanned(payload, "serial")
+    if display is not None:  # the idle screen says when the scanner is missing
+        display.set_scanner(False)
+        scanner.when_connected = lambda: display.set_scanner(True)
+        scanner.when_disconnected = lambda: display.set_scanner(False)
     return scanner
 
 
@@ -128,6 +132,16 @@ def build_display(cfg):
     return display
 
 
+def build_sound(cfg, display):
+    """Tones through the screen's audio; none without a screen or at volume 0."""
+    if display is None or cfg.sound.volume <= 0:
+        return None
+    from drivers.sound import Sound
+    sound = Sound.from_config(cfg.sound)
+    sound.open()  # without an audio device it stays silent and says so in the log
+    return sound
+
+
 def build_app(cfg, secrets, *, signals=None, notifier=None, status=None, display=None,
               when_decided=None, sources: Optional[list] = None) -> App:
     """Everything the daemon needs, relay first. ``signals``, ``status``,
@@ -149,6 +163,7 @@ def build_app(cfg, secrets, *, signals=None, notifier=None, status=None, display
                   health=Health(health_path(cfg.kiosk.state_dir)))
         app.sources = build_sources(cfg, app, display) if sources is None else sources
         _attach_heartbeat(cfg, secrets, app)
+        app.actuator.sound = build_sound(cfg, display)
         signals.when_passed = lambda: app.post(Passed())
         return app
     except BaseException:

@@ -148,11 +148,13 @@ class Screen:
     """What the display should show; the display driver draws it.
 
     kind: "idle" | "checking" | "result" | "refused" (a bad scan) | "busy"
-          (a scan arrived during a lookup) | "staff" (staff session) | "locked".
+          (a scan arrived during a lookup) | "staff" (staff session) | "locked"
+          | "venue-full" (occupancy) | "out-of-service" (the journal cannot commit).
     verdict: "admit" | "deny" | "staff" on result screens.
     reason: stable code (policy reason or document refusal reason).
     reference: refund reference on deny screens.
     typed: masked text staff typed, on staff screens.
+    until: when a locked keypad opens again (aware wall time), for the countdown.
     """
 
     kind: str
@@ -169,6 +171,7 @@ class Screen:
     staff_id: Optional[str] = None
     group_left: int = 0
     cached: bool = False
+    until: Optional[dt.datetime] = None
 
 
 @dataclass(frozen=True)
