@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Optional
+from typing import Any, Optional
 
 from kiosk.core.errors import DeviceError
 from kiosk.core.model import Screen
@@ -49,7 +49,7 @@ class Display:
         # A window is the demo's: say what the keyboard is. Full screen is a door.
         self.show_keyboard = not fullscreen if show_keyboard is None else show_keyboard
         self.screen: Optional[Screen] = None
-        self.surface = None
+        self.surface: Any = None  # pygame.Surface once open
         self.is_dirty = False
         self.keyboard = "scanner"  # or "keypad", switched with Tab
         self._typed = ""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import select
 import threading
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from kiosk.core.errors import DeviceError
 
@@ -27,7 +27,7 @@ class EvdevReader:
         self.reconnect_interval = reconnect_interval
         self.when_key_event: Optional[Callable[[int, int], None]] = None
         self.when_idle: Optional[Callable[[], None]] = None  # called ~20 times a second
-        self.device = None
+        self.device: Any = None  # evdev.InputDevice once open
         self._stop = threading.Event()
         self._opened = threading.Event()
         self._thread: Optional[threading.Thread] = None

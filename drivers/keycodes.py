@@ -58,7 +58,10 @@ class KeyDecoder:
     type a code. Returns None for events that produce nothing by themselves.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
+        self._forget()
+
+    def _forget(self) -> None:
         self.shifts: set[int] = set()
         self.alts: set[int] = set()
         self.caps_lock = False
@@ -70,7 +73,7 @@ class KeyDecoder:
 
     def reset(self) -> None:
         """Forget held modifiers (after a device is unplugged mid-keystroke)."""
-        self.__init__()
+        self._forget()
 
     def feed(self, code: int, value: int) -> Optional[str]:
         if code in SHIFT or code in ALT:

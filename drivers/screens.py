@@ -153,7 +153,7 @@ def draw_failure(c: Canvas, screen: Screen, ctx: Context):
     fill = LOOK["failure"]
     c.surface.fill(fill)
     action = "no-entry" if screen.verdict == "deny" else "see-staff"
-    lines = explained("check-failed", failure_words(screen.reason) + [action], screen.language, c)
+    lines = explained("check-failed", failure_words(screen.reason or "") + [action], screen.language, c)
     if screen.masked:
         lines.append(Line(screen.masked, c.px(32), bold=True))
     area = c.surface.get_rect()

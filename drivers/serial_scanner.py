@@ -169,6 +169,8 @@ class SerialScanner:
 
     def _read_once(self) -> None:
         port = self.serial_instance
+        if port is None:  # closed by _disconnect on this same thread
+            return
         try:
             data = port.read(min(max(port.in_waiting, 1), READ_MAX))
         except PORT_ERRORS as exc:

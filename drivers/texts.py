@@ -122,7 +122,8 @@ def words(key: str, language: str) -> tuple[str, str, str]:
     table = TEXTS.get(key) or REASONS.get(key) or REASONS.get(key.split("-")[0]) \
         or REASONS["unrecognised"]
     first = ORDER.index(language) if language in ORDER else 0
-    return (table[first],) + tuple(table[i] for i in range(3) if i != first)
+    second, third = (table[i] for i in range(3) if i != first)
+    return table[first], second, third
 
 
 def reason_key(reason: str) -> str:

@@ -119,8 +119,10 @@ def test_unplug_and_replug(tmp_path, received, caplog):
 
         device.write(b"22")  # the cable is pulled mid-code
         assert wait_until(lambda: scanner.framer.is_pending)
-        device.close()  # unplug: the slave now reads EIO / EOF
+        # Unplug: the node goes first, so a reconnect racing the loss on a slow
+        # machine cannot reopen the old pseudo-terminal; then reads see EIO / EOF.
         link.unlink()
+        device.close()
         assert events.get(timeout=5) == "disconnected"
         assert not scanner.is_connected
         assert received.get(timeout=5) == b"22"  # handed on for the parser to refuse

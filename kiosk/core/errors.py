@@ -14,6 +14,8 @@ that only know Python can still catch it.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class KioskError(Exception):
     """Root of every error the kiosk raises on purpose."""
@@ -22,7 +24,7 @@ class KioskError(Exception):
 class ConfigError(KioskError, ValueError):
     """One or more configuration problems; ``problems`` holds them all."""
 
-    def __init__(self, problems):
+    def __init__(self, problems: Iterable[object]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 

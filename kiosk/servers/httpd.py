@@ -65,13 +65,13 @@ class BackgroundServer:
 
     def __init__(self, handler, *, host: str = "127.0.0.1", port: int = 0):
         self._httpd = _Server((host, port), handler)
-        self._httpd.owner = self
+        self._httpd.owner = self  # type: ignore[attr-defined]  # the handlers' way back
         self._thread: Optional[threading.Thread] = None
 
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}" if isinstance(host, str) else f"http://{host.decode()}:{port}"
 
     def start(self):
         self._thread = threading.Thread(target=self._httpd.serve_forever, name=self.name,
