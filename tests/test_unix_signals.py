@@ -75,3 +75,54 @@ def test_signals_at_random_moments_never_hang_a_busy_daemon(tmp_path, server, da
           f"{len(list(shots.glob('*.png')))} screenshots saved")
     assert sent >= 200 or ROUNDS < 20
     assert list(shots.glob("*.png"))
+
+
+STORM = r'''
+import os, random, signal, sys, threading, time
+from gpiozero.pins.mock import MockFactory
+from drivers.signals import Signals
+from kiosk.config import Section, load_text
+from kiosk.model import Tick
+from kiosk.wiring import build_app
+
+cfg = load_text('[status]\nbase_url = "http://127.0.0.1:9"\n[kiosk]\nstate_dir = "%(state)s"\n'
+                '[scanner]\nenabled = false\n[display]\nenabled = false\n'
+                '[signals]\npin_factory = "mock"\n')
+secrets = Section({"status_token": "", "person_key": "k", "sync_token": "", "staff": []})
+app = build_app(cfg, secrets, signals=Signals.from_config(cfg.signals, pin_factory=MockFactory()))
+done = threading.Event()
+
+def flood():  # a busy queue: the main thread is forever inside get()
+    while not done.is_set():
+        app.post(Tick())
+
+def storm():
+    while not app.is_running:
+        time.sleep(0.001)
+    threading.Thread(target=flood, daemon=True).start()
+    rng = random.Random(%(seed)d)
+    for _ in range(%(count)d):
+        os.kill(os.getpid(), signal.SIGUSR1)
+        time.sleep(rng.uniform(0, 0.0005))
+    done.set()
+    os.kill(os.getpid(), signal.SIGTERM)
+
+threading.Thread(target=storm, daemon=True).start()
+sys.exit(app.run())
+'''
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_thousands_of_signals_against_a_flooded_event_queue(tmp_path, seed):
+    """The same promise where the race is likeliest: the main thread in the
+    event queue's get() all the time, a signal every fraction of a
+    millisecond. A deadlock shows as the process not ending."""
+    import subprocess
+    import sys
+    script = STORM % {"state": tmp_path, "seed": seed, "count": 1500}
+    try:
+        run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             timeout=240, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    except subprocess.TimeoutExpired:
+        pytest.fail("a signal handler deadlocked the main loop")
+    assert run.returncode == 0, run.stderr
