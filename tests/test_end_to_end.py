@@ -206,3 +206,39 @@ def test_the_anti_probing_limit_survives_a_restart(tmp_path, server):
     assert run([PEOPLE["green"], PEOPLE["blue"]]) == ["green", "blue"]
     # Restarted within the minute: one lookup left, then the limit.
     assert run([PEOPLE["yellow"], PEOPLE["red"]]) == ["yellow", "rate-limited"]
+
+
+def test_an_adapter_that_ignores_its_deadline_does_not_hold_up_the_next_visitor(tmp_path):
+    """The status client keeps its deadline itself; a future adapter might
+    not. The machine's backstop decides the stuck visitor, and the next
+    visitor's lookup runs on another worker instead of queueing behind it."""
+    from kiosk.errors import LookupFailed
+    from kiosk.model import Status
+
+    release = threading.Event()
+
+    class IgnoresItsDeadline:
+        def lookup(self, identity):
+            if identity.number == PEOPLE["yellow"]:
+                release.wait(60)
+                raise LookupFailed("timeout")
+            return Status("green")
+
+    cfg = make_config(f"deadline = {DEADLINE}\n"
+                      f'[kiosk]\nstate_dir = "{tmp_path}"\n[scanner]\nenabled = false\n'
+                      '[signals]\npin_factory = "mock"\n[display]\nenabled = false\n')
+    decided = queue.Queue()
+    app = build_app(cfg, SECRETS, status=IgnoresItsDeadline(), when_decided=decided.put,
+                    signals=Signals.from_config(cfg.signals, pin_factory=MockFactory()))
+    thread = threading.Thread(target=app.run, daemon=True)
+    thread.start()
+    try:
+        app.scanned(PEOPLE["yellow"].encode() + b"\r")
+        app.scanned(PEOPLE["green"].encode() + b"\r")
+        first, second = decided.get(timeout=60), decided.get(timeout=60)
+        assert (first.decision, first.reason) == ("staff", "lookup-timeout")
+        assert (second.decision, second.colour) == ("admit", "green")
+    finally:
+        release.set()
+        app.stop()
+        thread.join(timeout=60)
