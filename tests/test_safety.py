@@ -50,7 +50,7 @@ def states(pin):
     return [s.state for s in pin.states]
 
 
-def wait_until(condition, timeout=10.0):
+def wait_until(condition, timeout=60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
