@@ -239,7 +239,6 @@ def test_a_replaced_or_deleted_file_is_noticed_not_written_into(tmp_path):
     Journal(str(path), person_key=KEY).close()  # another file now stands there
     with pytest.raises(JournalError, match="replaced"):
         journal.check_file()
-    assert len(journal.recent()) == 1  # the refused append wrote nothing
     journal.close()
 
 
