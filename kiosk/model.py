@@ -148,7 +148,8 @@ class Screen:
     """What the display should show; the display driver draws it.
 
     kind: "idle" | "checking" | "result" | "refused" (a bad scan) | "busy"
-          (a scan arrived during a lookup) | "staff" (staff session) | "locked".
+          (a scan arrived during a lookup) | "staff" (staff session) | "locked"
+          | "out-of-service" (the journal cannot record: please see staff).
     verdict: "admit" | "deny" | "staff" on result screens.
     reason: stable code (policy reason or document refusal reason).
     reference: refund reference on deny screens.
