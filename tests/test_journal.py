@@ -227,3 +227,43 @@ def test_the_daemon_applies_retention_at_start(tmp_path):
     journal, _ = build_journal(cfg, secrets)
     assert [r["id"] for r in journal.recent()] == [unsynced.id]
     journal.close()
+
+
+def test_a_replaced_or_deleted_file_is_noticed_not_written_into(tmp_path):
+    path = tmp_path / "journal.sqlite"
+    journal = Journal(str(path), person_key=KEY)
+    journal.append(decision())
+    os.rename(path, tmp_path / "elsewhere.sqlite")  # the file we hold is no longer at our path
+    with pytest.raises(JournalError, match="deleted"):
+        journal.append(decision())
+    Journal(str(path), person_key=KEY).close()  # another file now stands there
+    with pytest.raises(JournalError, match="replaced"):
+        journal.check_file()
+    journal.close()
+
+
+def test_preflight_needs_a_writable_folder_with_room(tmp_path):
+    from kiosk.services.journal import preflight
+    preflight(str(tmp_path / "new"))  # created, probed, cleaned up
+    assert os.listdir(tmp_path / "new") == []
+    with pytest.raises(JournalError, match="KiB free"):
+        preflight(str(tmp_path), min_free=1 << 62)
+
+
+def test_lookups_since_counts_only_decisions_that_asked_the_service(journal):
+    import uuid
+
+    from kiosk.core.documents import parse
+    from kiosk.core.model import Decision
+    identity = parse(GREEN_IIN.encode())
+
+    def row(colour, reason, minutes_ago, kind="iin"):
+        return Decision(id=str(uuid.uuid4()), at=WEDNESDAY - dt.timedelta(minutes=minutes_ago),
+                        kind=kind, identity=identity if kind != "none" else None, colour=colour,
+                        decision="admit", reason=reason)
+
+    journal.append_all([row("green", "green", 0.5), row("unknown", "lookup-timeout", 0.2),
+                        row("unknown", "exempt-under-5", 0.1), row("unknown", "rate-limited", 0.1),
+                        row("unknown", "staff-admit", 0.1, kind="none"), row("red", "red", 5)])
+    made = journal.lookups_since(WEDNESDAY - dt.timedelta(minutes=1))
+    assert len(made) == 2 and made == sorted(made)

@@ -50,7 +50,7 @@ def states(pin):
     return [s.state for s in pin.states]
 
 
-def wait_until(condition, timeout=10.0):
+def wait_until(condition, timeout=60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -132,4 +132,16 @@ def test_a_broken_optional_source_is_left_out_not_fatal(tmp_path, caplog):
     assert app.sources == []
     assert "matrix keypad disabled" in caplog.text
     assert factory.pin(23).state is False
+    app.close()
+
+
+def test_an_unknown_action_is_a_logged_health_fault_not_a_silent_drop(tmp_path, caplog):
+    cfg = make_config(f'[kiosk]\nstate_dir = "{tmp_path}"\n[scanner]\nenabled = false\n'
+                      '[display]\nenabled = false\n')
+    app = build_app(cfg, SECRETS, signals=Signals.from_config(cfg.signals,
+                                                              pin_factory=MockFactory()))
+    assert app.is_healthy
+    app.execute([object()])
+    assert "unknown action object dropped" in caplog.text
+    assert not app.is_healthy and "actions" in app.health.faults
     app.close()

@@ -139,7 +139,10 @@ def uinput_or_skip():
 def test_end_to_end_with_a_virtual_keyboard_through_evdev():
     device = uinput_or_skip()
     try:
-        time.sleep(0.2)  # udev creates the event node
+        # udev creates the event node: wait for it, not for a fixed time
+        deadline = time.monotonic() + 30
+        while not os.access(device.device.path, os.R_OK) and time.monotonic() < deadline:
+            time.sleep(0.01)
         scanner = WedgeScanner(device.device.path, required=True)
         scanned = queue.Queue()
         scanner.when_scanned = scanned.put

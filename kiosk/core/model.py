@@ -149,7 +149,7 @@ class Screen:
 
     kind: "idle" | "checking" | "result" | "refused" (a bad scan) | "busy"
           (a scan arrived during a lookup) | "staff" (staff session) | "locked"
-          | "venue-full" (occupancy) | "out-of-service" (the journal cannot commit).
+          | "venue-full" (occupancy) | "out-of-service" (the journal cannot record: please see staff).
     verdict: "admit" | "deny" | "staff" on result screens.
     reason: stable code (policy reason or document refusal reason).
     reference: refund reference on deny screens.

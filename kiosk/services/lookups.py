@@ -7,6 +7,11 @@ is remembered (keyed hash -> colour), and when the venue's rule is
 enough colour is there, marked ``cached`` so the screen and journal say so.
 It also tells the machine when the service goes down or comes back, for the
 idle screen's banner.
+
+A lookup that outlives its deadline (an adapter that does not enforce it, a
+server that sends one byte and then nothing) must not hold up the next
+visitor's: when every worker is busy, another is started, up to MAX_WORKERS;
+extra workers end once they find nothing to do.
 """
 from __future__ import annotations
 
@@ -23,6 +28,8 @@ log = logging.getLogger("ashyq.lookup")
 # Causes that say "we could not reach the service", as opposed to an answer
 # we did not like; only these raise the offline banner.
 OFFLINE_CAUSES = {"timeout", "refused", "network", "tls"}
+MAX_WORKERS = 4
+IDLE_EXIT = 30.0  # seconds an extra worker waits for work before it ends
 
 
 class LookupWorker:
@@ -35,19 +42,36 @@ class LookupWorker:
         self.use_cache = use_cache and cache is not None and person_hash is not None
         self.requests: queue.Queue = queue.Queue()
         self.online = True
-        self._thread: Optional[threading.Thread] = None
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._running: set[int] = set()  # workers inside a lookup right now
+        self._closed = False
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._work, name="lookup", daemon=True)
-        self._thread.start()
+        self._spawn(first=True)
+
+    def _spawn(self, first: bool = False) -> None:
+        thread = threading.Thread(target=self._work, args=(first,), name="lookup", daemon=True)
+        self._threads.append(thread)
+        thread.start()
 
     def submit(self, lookup: Lookup) -> None:
+        with self._lock:
+            alive = self._threads = [t for t in self._threads if t.is_alive()]
+            busy = alive and all(t.ident in self._running for t in alive)
+            if busy and not self._closed and len(alive) < MAX_WORKERS:
+                log.warning("a lookup is still running past its deadline; starting another worker")
+                self._spawn()
         self.requests.put(lookup)
 
     def close(self) -> None:
-        self.requests.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        with self._lock:
+            self._closed = True
+            threads = list(self._threads)
+        for _ in threads:
+            self.requests.put(None)
+        for thread in threads:
+            thread.join(timeout=5)
         close = getattr(self.status, "close", None)
         if close:
             close()
@@ -79,9 +103,20 @@ class LookupWorker:
             self.online = online
             self.post(ServiceHealth(online))
 
-    def _work(self) -> None:
+    def _work(self, first: bool) -> None:
+        me = threading.get_ident()
         while True:
-            lookup = self.requests.get()
+            try:
+                lookup = self.requests.get(timeout=None if first else IDLE_EXIT)
+            except queue.Empty:
+                return
             if lookup is None:
                 return
-            self.post(LookupDone(lookup.request, self.answer(lookup)))
+            with self._lock:
+                self._running.add(me)
+            try:
+                outcome = self.answer(lookup)
+            finally:
+                with self._lock:  # free before the answer goes out: the next Lookup finds us
+                    self._running.discard(me)
+            self.post(LookupDone(lookup.request, outcome))

@@ -25,6 +25,7 @@ import time
 from typing import Callable, NamedTuple, Optional, TextIO
 
 from kiosk.core.errors import ConfigError
+from kiosk.services.health import doctor_row as daemon_health  # what the running daemon reported
 
 DEFAULT_CONFIG = "/etc/ashyq-kiosk/kiosk.toml"
 SERVICE_USER = "ashyq"
@@ -208,6 +209,7 @@ def run_checks(config_path: str) -> list[Row]:
         ("status", cfg.status.deadline + 5, lambda: check_status(cfg, secrets)),
         ("clock", 5, check_clock),
         ("journal", 10, lambda: check_journal(cfg, secrets)),
+        ("health", 5, lambda: Row("health", *daemon_health(cfg.kiosk.state_dir))),
         ("service", 6, check_service),
     ])
     return rows
