@@ -120,8 +120,10 @@ step() {  # name command
     local t0 status=0
     t0=$(date +%s)
     say "$1 ..."
-    in_root "$2" </dev/null 2>&1 | tee -a "$LOG" | grep -E "passed|failed|error|Error|install.sh:|bootstrap:|headless|decision" || true
-    status=${PIPESTATUS[0]}
+    # The whole output goes to the log; the progress lines to the terminal.
+    { in_root "$2" </dev/null 2>&1; echo "$?" > "$WORK/status"; } | tee -a "$LOG" |
+        { grep -E "passed|failed|error|Error|install.sh:|bootstrap:|headless" || true; }
+    status="$(cat "$WORK/status")"
     if [ "$status" -ne 0 ]; then say "$1: exit $status"; return "$status"; fi
     say "$1: ok in $(( $(date +%s) - t0 )) s"
 }

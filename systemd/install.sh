@@ -52,6 +52,9 @@ done
 
 say() { echo "install.sh: $*"; }
 live() { [ -z "$DESTDIR" ]; }   # acting on this machine, not into a folder
+# sd_booted(): false in a chroot or a container without systemd, where
+# systemctl can enable units (offline) but not reload or start them.
+systemd_running() { [ -d /run/systemd/system ]; }
 ETC="$DESTDIR/etc/ashyq-kiosk"
 UNIT_DIR="$DESTDIR/etc/systemd/system"
 RULES_DIR="$DESTDIR/etc/udev/rules.d"
@@ -85,7 +88,7 @@ uninstall() {
         rm -f "$DESTDIR/usr/local/bin/ashyq-kiosk"
     fi
     if live; then
-        systemctl daemon-reload
+        if systemd_running; then systemctl daemon-reload; fi
         udevadm control --reload 2>/dev/null || true
     fi
     say "removed the service, the udev rule and $PREFIX"
@@ -211,7 +214,7 @@ install_units() {
         if udevadm control --reload 2>/dev/null; then
             udevadm trigger --subsystem-match=tty --action=add || true
         fi
-        systemctl daemon-reload
+        if systemd_running; then systemctl daemon-reload; fi
         systemctl enable ashyq-kiosk.service
     fi
 }
@@ -263,7 +266,9 @@ STEP="building the venv"; install_venv
 STEP="installing the config"; install_config
 STEP="installing the units"; install_units
 STEP=""
-if live && [ "$START" = yes ]; then
+if live && ! systemd_running; then
+    say "enabled; systemd is not running here (a chroot?), so it starts at the first boot"
+elif live && [ "$START" = yes ]; then
     systemctl restart ashyq-kiosk.service
     say "started; follow it with: journalctl -u ashyq-kiosk -f"
 elif live; then
