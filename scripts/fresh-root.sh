@@ -46,7 +46,8 @@ if [ "$ARCH" != "$HOST_ARCH" ]; then
     [ -e /proc/sys/fs/binfmt_misc/status ] ||
         mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
     update-binfmts --enable >/dev/null 2>&1 || true
-    grep -qs enabled "/proc/sys/fs/binfmt_misc/qemu-$(uname -m | sed 's/x86_64/aarch64/')" || {
+    case "$ARCH" in arm64) qemu=aarch64 ;; armhf|armel) qemu=arm ;; *) qemu="$ARCH" ;; esac
+    grep -qs enabled "/proc/sys/fs/binfmt_misc/qemu-$qemu" || {
         echo "fresh-root: no binfmt handler for $ARCH binaries (qemu-user-static); cannot run that root here" >&2
         exit 1
     }
