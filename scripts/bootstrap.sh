@@ -16,6 +16,7 @@ TEST_PACKAGES=(
     gcc libc6-dev python3-dev  # evdev (keypad/wedge) has no wheel: pip compiles it
     libzbar0          # the optional ZBar decoder
     systemd           # systemd-analyze for the unit checks
+    shellcheck        # lints install.sh and these scripts
     postgresql        # the central service's tests
     chromium chromium-driver  # the central service's browser tests
 )

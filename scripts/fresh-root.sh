@@ -62,10 +62,12 @@ started=$(date +%s)
 
 mounted=()
 cleanup() {
-    local status=$? pid i
+    local status=$? proc i
     # Whatever still runs in the root (a database a package started) is ours: end it.
-    for pid in $(ls /proc | grep -E '^[0-9]+$'); do
-        [ "$(readlink "/proc/$pid/root" 2>/dev/null)" = "$ROOT" ] && kill "$pid" 2>/dev/null || true
+    for proc in /proc/[0-9]*; do
+        if [ "$(readlink "$proc/root" 2>/dev/null)" = "$ROOT" ]; then
+            kill "${proc#/proc/}" 2>/dev/null || true
+        fi
     done
     for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
         umount -l "${mounted[$i]}" 2>/dev/null || true

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/bootstrap.sh and systemd/install.sh: what both need to
 # know about the machine. Bash only; sets no options of its own.
 

@@ -150,7 +150,7 @@ install_venv() {
         "$VENV/bin/python" -m pip install --quiet --upgrade $PIP_ARGS pip
         # shellcheck disable=SC2086
         local target="$SOURCE"
-        [ "$INPUT" = yes ] && target="$SOURCE[input]"
+        [ "$INPUT" = yes ] && target="${SOURCE}[input]"
         # shellcheck disable=SC2086
         "$VENV/bin/python" -m pip install --quiet $PIP_ARGS "$target"
         say "installed the kiosk into $PREFIX/venv$([ "$INPUT" = no ] || echo ", with evdev for keypads and wedge scanners")"
