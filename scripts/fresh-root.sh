@@ -39,7 +39,7 @@ fi
 # shellcheck source=scripts/platform.sh
 . scripts/platform.sh
 HOST_ARCH="$(dpkg --print-architecture)"
-tools=(debootstrap)
+tools=(debootstrap debian-archive-keyring)
 [ "$ARCH" = "$HOST_ARCH" ] || tools+=(qemu-user-static binfmt-support)
 ensure_packages fresh-root "${tools[@]}"
 if [ "$ARCH" != "$HOST_ARCH" ]; then
@@ -124,7 +124,8 @@ step() {  # name command
     t0=$(date +%s)
     say "$1 ..."
     # The whole output goes to the log; the progress lines to the terminal.
-    { in_root "$2" </dev/null 2>&1; echo "$?" > "$WORK/status"; } | tee -a "$LOG" |
+    # (an if: set -e would end the subshell before it wrote the status)
+    { if in_root "$2" </dev/null 2>&1; then echo 0 >"$WORK/status"; else echo "$?" >"$WORK/status"; fi; } |
         { grep -E "passed|failed|error|Error|install.sh:|bootstrap:|headless" || true; }
     status="$(cat "$WORK/status")"
     if [ "$status" -ne 0 ]; then say "$1: exit $status"; return "$status"; fi

@@ -64,8 +64,10 @@ def on_a_fake_pi(tmp_path, code: list[str], cpuinfo: str = PI4_CPUINFO):
     log = tmp_path / "gpio.log"
     env = {**os.environ, "PYTHONPATH": STANDIN, "ASHYQ_STANDIN_GPIO_LOG": str(log)}
     env.pop("GPIOZERO_PIN_FACTORY", None)
-    script = f'mount --bind "{fake}" /proc/cpuinfo && exec "$@"'
-    run = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+    # /proc made private in the new namespace first, so the bind stays there
+    # ("--propagation private" needs / to be a mount point: not in a chroot).
+    script = f'mount --make-private /proc && mount --bind "{fake}" /proc/cpuinfo && exec "$@"'
+    run = subprocess.run(["unshare", "--mount", "--propagation", "unchanged", "sh", "-c", script, "sh",
                           *code], env=env, capture_output=True, text=True, timeout=60,
                          stdin=subprocess.DEVNULL, cwd=ROOT)
     return run, (log.read_text().splitlines() if log.exists() else [])
