@@ -126,7 +126,7 @@ step() {  # name command
     # The whole output goes to the log; the progress lines to the terminal.
     # (an if: set -e would end the subshell before it wrote the status)
     { if in_root "$2" </dev/null 2>&1; then echo 0 >"$WORK/status"; else echo "$?" >"$WORK/status"; fi; } |
-        { grep -E "passed|failed|error|Error|install.sh:|bootstrap:|headless" || true; }
+        tee -a "$LOG" | { grep -E "passed|failed|error|Error|install.sh:|bootstrap:|headless" || true; }
     status="$(cat "$WORK/status")"
     if [ "$status" -ne 0 ]; then say "$1: exit $status"; return "$status"; fi
     say "$1: ok in $(( $(date +%s) - t0 )) s"
