@@ -26,6 +26,7 @@ relay off before it touches anything else.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import threading
@@ -34,7 +35,6 @@ from typing import Callable, Optional
 
 from gpiozero import LED, Button, Buzzer, OutputDevice
 from gpiozero.exc import GPIOZeroError
-from gpiozero.pins.mock import MockPin
 
 from kiosk.core.errors import DeviceError
 
@@ -63,51 +63,26 @@ def make_pin_factory(name: str):
     """A gpiozero pin factory by its config name; "" = gpiozero's own choice
     (``GPIOZERO_PIN_FACTORY``, then its fallback list), returned as None.
 
-    With ``mock`` and ASHYQ_MOCK_PIN_DIR set, each pin's level is also kept in
-    a file there, standing in for a kernel GPIO line that keeps its level
-    after its process dies (how tests show safe-state after a SIGKILL)."""
+    With ``mock`` and ASHYQ_MOCK_PIN_DIR set (tests only), the pins are the
+    test-only class named by ASHYQ_MOCK_PIN_CLASS (default
+    tests/file_pins.py's FilePin), which keeps each level in a file there,
+    standing in for a kernel GPIO line that outlives its process."""
     if not name:
         return None
     if name == "mock" and os.environ.get("ASHYQ_MOCK_PIN_DIR"):
         from gpiozero.pins.mock import MockFactory
-        return MockFactory(pin_class=LinePin)
+        where = os.environ.get("ASHYQ_MOCK_PIN_CLASS", "tests.file_pins:FilePin")
+        module, _, cls = where.partition(":")
+        try:
+            return MockFactory(pin_class=getattr(importlib.import_module(module), cls))
+        except (ImportError, AttributeError) as exc:
+            raise DeviceError(f"ASHYQ_MOCK_PIN_DIR is set (tests only) but its pin class "
+                              f"{where} cannot be loaded: {exc}") from None
     module, cls = FACTORIES[name]
     try:
         return getattr(__import__(module, fromlist=[cls]), cls)()
     except (ImportError, OSError, GPIOZeroError) as exc:
         raise DeviceError(f"GPIO pin factory {name!r} is not available here: {exc}") from None
-
-
-class LinePin(MockPin):
-    """A mock pin whose level is written to ASHYQ_MOCK_PIN_DIR/GPIO<n>, and
-    each change appended to GPIO<n>.log as "<time.monotonic()> <level>", so
-    a test can see every opening of a killed daemon's relay, however short."""
-
-    def _path(self) -> str:
-        return os.path.join(os.environ["ASHYQ_MOCK_PIN_DIR"], f"GPIO{self.info.name[4:]}")
-
-    def _record(self) -> None:
-        if self._function == "output":
-            with open(self._path(), "w") as handle:
-                handle.write("1" if self._state else "0")
-
-    def _change_state(self, value):
-        if self._function == "output" and bool(value) != bool(self._state):
-            # Logged before the line moves: a kill in between shows an opening
-            # that never happened, never the other way round.
-            line = f"{time.monotonic():.6f} {1 if value else 0}\n".encode()
-            fd = os.open(self._path() + ".log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                os.write(fd, line)  # one write of a short line: whole, even under SIGKILL
-            finally:
-                os.close(fd)
-        changed = super()._change_state(value)
-        self._record()
-        return changed
-
-    def _set_function(self, value):
-        super()._set_function(value)
-        self._record()
 
 
 class Signals:

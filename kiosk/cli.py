@@ -71,6 +71,12 @@ def _safe_state(args) -> int:
     return safe_state(load(args.config))
 
 
+def _test_relay(args) -> int:
+    from kiosk.app.config import load
+    from kiosk.tools.relay_pulse import pulse_relay_once
+    return pulse_relay_once(load(args.config), args.seconds)
+
+
 def _hash_pin(args) -> int:
     import getpass
     from kiosk.core.staff import hash_pin
@@ -120,6 +126,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--status", action="store_true", help="only show the backlog")
     p = command("safe-state", _safe_state, "drive the relay and lights off (systemd ExecStopPost)")
     p.add_argument("--config", default=DEFAULT_CONFIG)
+    p = command("test-relay", _test_relay, "pulse the turnstile relay once (kiosk stopped)")
+    p.add_argument("--config", default=DEFAULT_CONFIG)
+    p.add_argument("--seconds", type=float, default=None, help="default: signals.pulse_seconds")
     p = command("hash-pin", _hash_pin, "print a staff PIN hash for the secrets file")
     p.add_argument("--pin", default="", help="the PIN (prompted when absent)")
     for name, text in (("status-server", "the reference status service (--help for its options)"),

@@ -7,8 +7,12 @@
 #   systemd/install.sh --destdir DIR      lay the files out under DIR (tests)
 #
 # Options: --source DIR (the checkout; default: this script's parent),
+#   --with-input (USB keypad or keyboard-wedge scanner: builds evdev, which
+#   needs gcc and python3-dev; chosen by itself when kiosk.toml names one),
 #   --pip-args "ARGS" (e.g. "--no-index --find-links /media/usb/wheels"),
 #   --no-pip (venv without the kiosk in it: for tests only, says so loudly).
+# Needs only python3 on Raspberry Pi OS 64-bit or Debian 12; installs the
+# Debian packages it lacks. A first install that fails is rolled back.
 # Safe to run again: it never overwrites kiosk.toml, secrets.toml or a udev
 # rule a technician has edited, and a second run leaves the same files.
 set -euo pipefail
@@ -25,8 +29,12 @@ START=yes
 UNINSTALL=no
 PIP=yes
 PIP_ARGS=""
+INPUT=auto
+ARGS=("$@")
+# shellcheck source=scripts/platform.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/platform.sh"
 
-usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 need_value() { [ $# -ge 2 ] || { echo "install.sh: $1 needs a value" >&2; usage 2; }; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -35,6 +43,7 @@ while [ $# -gt 0 ]; do
         --pip-args) need_value "$@"; PIP_ARGS="$2"; shift 2 ;;
         --no-start) START=no; shift ;;
         --no-pip) PIP=no; shift ;;
+        --with-input) INPUT=yes; shift ;;
         --uninstall) UNINSTALL=yes; shift ;;
         -h|--help) usage 0 ;;
         *) echo "install.sh: unknown option $1" >&2; usage 2 ;;
@@ -43,6 +52,9 @@ done
 
 say() { echo "install.sh: $*"; }
 live() { [ -z "$DESTDIR" ]; }   # acting on this machine, not into a folder
+# sd_booted(): false in a chroot or a container without systemd, where
+# systemctl can enable units (offline) but not reload or start them.
+systemd_running() { [ -d /run/systemd/system ]; }
 ETC="$DESTDIR/etc/ashyq-kiosk"
 UNIT_DIR="$DESTDIR/etc/systemd/system"
 RULES_DIR="$DESTDIR/etc/udev/rules.d"
@@ -53,6 +65,7 @@ if live && [ "$(id -u)" -ne 0 ]; then
     echo "install.sh: run as root (sudo), or with --destdir DIR" >&2
     exit 1
 fi
+refuse_unsupported install.sh "$PYTHON" || exit 1
 
 # systemd >= 254 knows RestartSteps=; bookworm has 252. Without systemctl
 # (a bare build root), assume the older one: the unit works on both.
@@ -75,7 +88,7 @@ uninstall() {
         rm -f "$DESTDIR/usr/local/bin/ashyq-kiosk"
     fi
     if live; then
-        systemctl daemon-reload
+        if systemd_running; then systemctl daemon-reload; fi
         udevadm control --reload 2>/dev/null || true
     fi
     say "removed the service, the udev rule and $PREFIX"
@@ -83,23 +96,49 @@ uninstall() {
 }
 
 create_user() {
-    local present=() group
-    for group in "${GROUPS_WANTED[@]}"; do
-        if live && getent group "$group" >/dev/null; then present+=("$group"); fi
-    done
+    local group
     if ! live; then
-        say "would create the system user $SERVICE_USER, in groups ${GROUPS_WANTED[*]} (those that exist)"
+        say "would create the system user $SERVICE_USER, in groups ${GROUPS_WANTED[*]} (creating those missing)"
         return
     fi
+    # The unit names every group in SupplementaryGroups=; one missing would
+    # fail it with 216/GROUP (plain Debian has no gpio group, for one).
+    for group in "${GROUPS_WANTED[@]}"; do
+        if ! getent group "$group" >/dev/null; then
+            groupadd --system "$group"
+            say "created the missing group $group"
+        fi
+    done
     if ! getent passwd "$SERVICE_USER" >/dev/null; then
         useradd --system --user-group --home-dir /var/lib/ashyq-kiosk --no-create-home \
                 --shell /usr/sbin/nologin --comment "Ashyq kiosk" "$SERVICE_USER"
+        CREATED_USER=yes
         say "created the system user $SERVICE_USER"
     fi
-    if [ ${#present[@]} -gt 0 ]; then
-        usermod --append --groups "$(IFS=,; echo "${present[*]}")" "$SERVICE_USER"
+    usermod --append --groups "$(IFS=,; echo "${GROUPS_WANTED[*]}")" "$SERVICE_USER"
+    say "$SERVICE_USER is in: ${GROUPS_WANTED[*]}"
+}
+
+# Does the venue's kiosk.toml name a USB keypad or wedge scanner (evdev)?
+config_wants_input() {
+    [ -f "$ETC/kiosk.toml" ] || return 1
+    "$PYTHON" - "$ETC/kiosk.toml" <<'PY' 2>/dev/null
+import sys, tomllib
+with open(sys.argv[1], "rb") as handle:
+    cfg = tomllib.load(handle)
+wanted = any(cfg.get(section, {}).get("evdev_device") for section in ("keypad", "wedge"))
+sys.exit(0 if wanted or cfg.get("keypad", {}).get("matrix_rows") else 1)
+PY
+}
+
+install_packages() {
+    local packages=(python3-venv)
+    [ "$INPUT" = yes ] && packages+=(gcc libc6-dev python3-dev)  # pip compiles evdev
+    if live; then
+        ensure_packages install.sh "${packages[@]}"
+    else
+        say "would install the Debian packages that are missing of: ${packages[*]}"
     fi
-    say "$SERVICE_USER is in: ${present[*]:-no device groups}"
 }
 
 install_venv() {
@@ -110,8 +149,11 @@ install_venv() {
         # shellcheck disable=SC2086 # PIP_ARGS is a list of pip options on purpose
         "$VENV/bin/python" -m pip install --quiet --upgrade $PIP_ARGS pip
         # shellcheck disable=SC2086
-        "$VENV/bin/python" -m pip install --quiet $PIP_ARGS "$SOURCE"
-        say "installed the kiosk into $PREFIX/venv"
+        local target="$SOURCE"
+        [ "$INPUT" = yes ] && target="${SOURCE}[input]"
+        # shellcheck disable=SC2086
+        "$VENV/bin/python" -m pip install --quiet $PIP_ARGS "$target"
+        say "installed the kiosk into $PREFIX/venv$([ "$INPUT" = no ] || echo ", with evdev for keypads and wedge scanners")"
     else
         say "WARNING: --no-pip: $PREFIX/venv has no kiosk in it; this is a test install"
     fi
@@ -172,7 +214,7 @@ install_units() {
         if udevadm control --reload 2>/dev/null; then
             udevadm trigger --subsystem-match=tty --action=add || true
         fi
-        systemctl daemon-reload
+        if systemd_running; then systemctl daemon-reload; fi
         systemctl enable ashyq-kiosk.service
     fi
 }
@@ -187,11 +229,46 @@ for file in config/kiosk.example.toml systemd/secrets.example.toml docs/technici
         exit 1
     }
 done
-create_user
-install_venv
-install_config
-install_units
-if live && [ "$START" = yes ]; then
+if [ "$INPUT" = auto ]; then
+    INPUT=no
+    if config_wants_input; then INPUT=yes; say "kiosk.toml names an evdev keypad or scanner: installing evdev"; fi
+fi
+
+# A first install that fails part way is undone, so that a second try
+# starts clean and nothing half-made (a unit without its venv) is enabled.
+# An update that fails keeps the config and journal; pip keeps the previous
+# kiosk if it could not install the new one.
+FRESH=yes
+[ ! -e "$VENV" ] && [ ! -e "$UNIT_DIR/ashyq-kiosk.service" ] || FRESH=no
+[ -e "$ETC" ] && KEEP_ETC=yes || KEEP_ETC=no
+[ -e "$STATE" ] && KEEP_STATE=yes || KEEP_STATE=no
+CREATED_USER=no
+STEP=""
+on_exit() {
+    local status=$?
+    [ "$status" -ne 0 ] && [ -n "$STEP" ] || return 0
+    echo "install.sh: FAILED while $STEP (exit $status); see the lines above" >&2
+    if [ "$FRESH" = yes ]; then
+        uninstall >/dev/null 2>&1 || true
+        [ "$KEEP_ETC" = yes ] || rm -rf "$ETC"
+        [ "$KEEP_STATE" = yes ] || rm -rf "$STATE"
+        if [ "$CREATED_USER" = yes ]; then userdel "$SERVICE_USER" 2>/dev/null || true; fi
+        echo "install.sh: rolled back; nothing of this attempt is left installed" >&2
+    else
+        echo "install.sh: the previous installation, its config and its journal are kept" >&2
+    fi
+    echo "install.sh: fix the cause, then run again: sudo $0 ${ARGS[*]}" >&2
+}
+trap on_exit EXIT
+STEP="installing Debian packages"; install_packages
+STEP="creating the service user"; create_user
+STEP="building the venv"; install_venv
+STEP="installing the config"; install_config
+STEP="installing the units"; install_units
+STEP=""
+if live && ! systemd_running; then
+    say "enabled; systemd is not running here (a chroot?), so it starts at the first boot"
+elif live && [ "$START" = yes ]; then
     systemctl restart ashyq-kiosk.service
     say "started; follow it with: journalctl -u ashyq-kiosk -f"
 elif live; then

@@ -237,7 +237,7 @@ def wait_until(condition, timeout: float = 60.0, every: float = 0.01) -> bool:
 
 
 def relay_openings(pins_dir, pin: int = 23) -> list[float]:
-    """time.monotonic() of every rising edge a LinePin logged (see
+    """time.monotonic() of every rising edge a FilePin logged (see
     drivers/signals.py), across every daemon that used ``pins_dir``."""
     path = os.path.join(str(pins_dir), f"GPIO{pin}.log")
     if not os.path.exists(path):

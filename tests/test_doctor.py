@@ -175,3 +175,110 @@ def test_the_command_line_doctor_exits_non_zero_without_a_traceback(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 1 and "status.base_ur" in run.stdout
     assert "Traceback" not in run.stdout + run.stderr
+
+
+# ---- telling a real kiosk from a test rig ---------------------------------
+
+from kiosk.app.config import load_text  # noqa: E402
+from kiosk.tools.doctor_inputs import check_hardware, check_input  # noqa: E402
+
+
+def config_text(extra=""):
+    return load_text(f'[status]\nbase_url = "http://x"\n{extra}')
+
+
+def test_mock_pins_and_the_dummy_screen_are_flagged_in_the_table(tmp_path, server, scanner):
+    code, rows, text = table(kiosk(tmp_path, server.url, scanner))
+    assert code == 0, text  # a warning, not a failure: the demo runs like this
+    result, detail = rows["hardware"]
+    assert result == "WARN" and 'pin_factory = "mock"' in detail and "dummy" in detail, text
+    assert rows["keypad"] == ("OK", "none configured") and rows["wedge"] == ("OK", "none configured")
+
+
+def test_a_production_config_has_no_hardware_warning():
+    assert check_hardware(config_text('[signals]\npin_factory = "lgpio"\n')).result == "OK"
+    assert check_hardware(config_text()).result == "OK"  # gpiozero's own choice, kmsdrm
+
+
+@pytest.mark.parametrize("section", ["keypad", "wedge"])
+def test_a_missing_input_device_fails_with_where_to_look(section, tmp_path):
+    row = check_input(config_text(f'[{section}]\nevdev_device = "{tmp_path}/gone"\n'), section)
+    assert row.result == "FAIL" and "not found" in row.detail and "/dev/input/by-id" in row.detail
+
+
+def test_a_file_that_is_no_input_device_fails(tmp_path):
+    plain = tmp_path / "event0"
+    plain.write_text("")
+    row = check_input(config_text(f'[wedge]\nevdev_device = "{plain}"\n'), "wedge")
+    assert row.result == "FAIL" and "not an input event device" in row.detail
+
+
+def test_without_evdev_the_row_says_what_to_run(tmp_path):
+    """As on a kiosk installed without --with-input: evdev absent from the venv."""
+    code = ("import sys; sys.modules['evdev'] = None\n"
+            "from kiosk.app.config import load_text; from kiosk.tools.doctor_inputs import check_input\n"
+            "cfg = load_text('[status]\\nbase_url = \"http://x\"\\n[keypad]\\nevdev_device = \"/dev/null\"\\n')\n"
+            "print(check_input(cfg, 'keypad'))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert "FAIL" in run.stdout and "sudo systemd/install.sh --with-input" in run.stdout, run.stderr
+
+
+def test_a_matrix_keypad_is_named_by_its_pins():
+    cfg = config_text("[keypad]\nmatrix_rows = [5, 6, 13, 19]\nmatrix_cols = [12, 16, 20]\n")
+    assert check_input(cfg, "keypad") == Row("keypad", "OK", "matrix keypad on GPIO rows "
+                                             "[5, 6, 13, 19], columns [12, 16, 20]")
+
+
+def test_a_virtual_keyboard_passes(tmp_path):
+    if not os.path.exists("/dev/uinput"):
+        pytest.skip("/dev/uinput is not available here (no uinput kernel module)")
+    from evdev import UInput, ecodes
+    try:
+        device = UInput({ecodes.EV_KEY: list(range(1, 60))}, name="ashyq-doctor-test")
+    except Exception as exc:  # noqa: BLE001 - permission, a kernel without uinput
+        pytest.skip(f"cannot create a virtual keyboard: {exc}")
+    try:
+        row = check_input(config_text(f'[wedge]\nevdev_device = "{device.device.path}"\n'), "wedge")
+    finally:
+        device.close()
+    assert row.result == "OK" and "ashyq-doctor-test" in row.detail
+
+
+# ---- test-relay: one pulse a technician can see ------------------------------
+
+from gpiozero import OutputDevice  # noqa: E402
+from gpiozero.pins.mock import MockFactory  # noqa: E402
+
+from kiosk.tools.relay_pulse import pulse_relay_once  # noqa: E402
+
+
+# A mock pin starts low as an input; an active-low relay is driven high (off) first.
+@pytest.mark.parametrize("active_high, levels", [(True, [False, True, False]),
+                                                 (False, [False, True, False, True])])
+def test_test_relay_pulses_once_and_leaves_the_relay_off(active_high, levels):
+    factory = MockFactory()
+    cfg = config_text(f"[signals]\nrelay_active_high = {str(active_high).lower()}\n")
+    out = io.StringIO()
+    assert pulse_relay_once(cfg, 0.05, pin_factory=factory, out=out) == 0
+    assert [state.state for state in factory.pin(23).states] == levels
+    assert "GPIO23" in out.getvalue() and ("active-high" if active_high else "active-low") in out.getvalue()
+    factory.close()
+
+
+def test_test_relay_refuses_a_pin_the_kiosk_holds():
+    factory = MockFactory()
+    held = OutputDevice(23, pin_factory=factory)  # the running daemon's relay
+    err = io.StringIO()
+    assert pulse_relay_once(config_text(), 0.05, pin_factory=factory, err=err) == 1
+    assert "systemctl stop ashyq-kiosk" in err.getvalue()
+    held.close()
+    factory.close()
+
+
+def test_test_relay_from_the_command_line(tmp_path):
+    config = tmp_path / "kiosk.toml"
+    config.write_text('[status]\nbase_url = "http://x"\n[signals]\npin_factory = "mock"\n')
+    run = subprocess.run([sys.executable, "-m", "kiosk.cli", "test-relay", "--config", str(config),
+                          "--seconds", "0.05"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("test-relay: relay GPIO23 (active-high) on for 0.05 s, then off")

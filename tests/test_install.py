@@ -164,7 +164,10 @@ def test_a_source_without_the_example_config_is_refused(tmp_path):
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
 def test_install_script_is_shellcheck_clean():
-    run = subprocess.run(["shellcheck", INSTALL], capture_output=True, text=True, timeout=60)
+    scripts = [INSTALL] + [os.path.join(ROOT, "scripts", name) for name in
+                           ("bootstrap.sh", "platform.sh", "fresh-root.sh")]
+    run = subprocess.run(["shellcheck", "-x", *scripts], capture_output=True, text=True, timeout=60,
+                         cwd=ROOT)
     assert run.returncode == 0, run.stdout
 
 
@@ -172,3 +175,110 @@ def test_the_example_secrets_file_is_valid():
     from kiosk.app.config import load_secrets
     secrets = load_secrets(os.path.join(ROOT, "systemd", "secrets.example.toml"), require_private=False)
     assert secrets.status_token == "" and secrets.staff == []
+
+
+# ---- only git, make and python3: what bootstrap and install.sh refuse or add ----
+
+@pytest.fixture
+def fake_dpkg(tmp_path):
+    """A `dpkg --print-architecture` that answers ``arch``, as on 32-bit Pi OS
+    (whose kernel may well be 64-bit, so uname would not tell)."""
+    def make(arch: str) -> dict:
+        folder = tmp_path / f"dpkg-{arch}"
+        folder.mkdir()
+        tool = folder / "dpkg"
+        tool.write_text(f"#!/bin/sh\necho {arch}\n")
+        tool.chmod(0o755)
+        return {**os.environ, "PATH": f"{folder}:{os.environ['PATH']}"}
+    return make
+
+
+ONE_SENTENCE = "this is a 32-bit system (armhf), which Ashyq Kiosk does not support"
+
+
+def test_install_refuses_32_bit_pi_os_in_one_sentence(tmp_path, source, fake_dpkg):
+    run = install(tmp_path / "root", source, env=fake_dpkg("armhf"))
+    assert run.returncode == 1 and run.stderr.count("\n") == 1, run.stderr
+    assert ONE_SENTENCE in run.stderr and "64-bit" in run.stderr
+    assert not (tmp_path / "root").exists()
+
+
+def test_bootstrap_refuses_32_bit_pi_os_before_touching_anything(tmp_path, fake_dpkg):
+    run = subprocess.run(["bash", os.path.join(ROOT, "scripts", "bootstrap.sh")], env=fake_dpkg("armhf"),
+                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert run.returncode == 1 and ONE_SENTENCE in run.stderr, run.stderr
+    assert "installing" not in run.stdout
+
+
+def test_arm64_is_accepted(tmp_path, source, fake_dpkg, fake_systemctl):
+    env = {**fake_systemctl(252), "PATH": fake_dpkg("arm64")["PATH"] + ":" + fake_systemctl(252)["PATH"]}
+    assert install(tmp_path / "root", source, env=env).returncode == 0
+
+
+def test_keypad_and_wedge_kiosks_get_evdev_and_its_build_tools(tmp_path, source, fake_systemctl):
+    env = fake_systemctl(252)
+    plain = install(tmp_path / "plain", source, env=env)
+    assert "gcc" not in plain.stdout and "evdev" not in plain.stdout
+    explicit = install(tmp_path / "explicit", source, "--with-input", env=env)
+    assert "gcc libc6-dev python3-dev" in explicit.stdout
+    # A venue whose kiosk.toml names a wedge scanner gets it without asking.
+    etc = tmp_path / "venue/etc/ashyq-kiosk"
+    etc.mkdir(parents=True)
+    (etc / "kiosk.toml").write_text('[status]\nbase_url = "https://x"\n'
+                                    '[wedge]\nevdev_device = "/dev/input/by-id/usb-scanner-event-kbd"\n')
+    venue = install(tmp_path / "venue", source, env=env)
+    assert "names an evdev keypad or scanner" in venue.stdout and "python3-dev" in venue.stdout
+
+
+def clean_pip_env(base: dict) -> dict:
+    """No pip configuration of this machine's (wheel folders, local indexes)."""
+    env = {key: value for key, value in base.items() if not key.startswith("PIP_")}
+    return {**env, "PIP_CONFIG_FILE": os.devnull}
+
+
+def test_a_failed_first_install_is_rolled_back(tmp_path, source, fake_systemctl):
+    """pip cannot reach an index here: nothing of the attempt may be left."""
+    env = clean_pip_env(fake_systemctl(252))
+    run = subprocess.run(["bash", INSTALL, "--destdir", str(tmp_path / "root"), "--source", source,
+                          "--pip-args", f"--no-index --find-links {tmp_path}/no-wheels"],
+                         capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, env=env)
+    assert run.returncode != 0
+    assert "FAILED while building the venv" in run.stderr and "rolled back" in run.stderr
+    assert "run again: sudo" in run.stderr
+    assert not [path for path, (_, kind) in tree(tmp_path / "root").items() if kind != "dir"]
+    for gone in ("opt/ashyq-kiosk", "etc/systemd/system/ashyq-kiosk.service", "etc/ashyq-kiosk",
+                 "usr/local/bin/ashyq-kiosk"):
+        assert not (tmp_path / "root" / gone).exists(), gone
+
+
+def test_a_failed_update_keeps_the_installed_kiosk(tmp_path, source, fake_systemctl):
+    env = clean_pip_env(fake_systemctl(252))
+    assert install(tmp_path, source, env=env).returncode == 0
+    before = tree(tmp_path)
+    # The --no-pip venv has no pip: the update's pip step fails.
+    run = subprocess.run(["bash", INSTALL, "--destdir", str(tmp_path), "--source", source],
+                         capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, env=env)
+    assert run.returncode != 0 and "previous installation" in run.stderr, run.stderr
+    assert tree(tmp_path) == before
+
+
+# ---- the fresh-root check ----------------------------------------------------
+
+def test_the_fresh_root_does_not_make_another_inside_itself():
+    run = subprocess.run(["bash", os.path.join(ROOT, "scripts", "fresh-root.sh")],
+                         env={**os.environ, "ASHYQ_FRESH_ROOT": "1"}, capture_output=True, text=True,
+                         timeout=30, stdin=subprocess.DEVNULL)
+    assert run.returncode == 0 and "already inside a fresh root" in run.stdout
+
+
+def test_the_test_packages_are_one_list_that_the_fresh_root_uses_too():
+    with open(os.path.join(ROOT, "scripts", "bootstrap.sh"), encoding="utf-8") as handle:
+        script = handle.read()
+    listed = script.split("TEST_PACKAGES=(\n", 1)[1].split("\n)\n", 1)[0]
+    names = {word for line in listed.splitlines() for word in line.split("#")[0].split()}
+    assert {"python3-venv", "gcc", "python3-dev", "libzbar0", "systemd", "postgresql", "chromium",
+            "chromium-driver"} <= names
+    assert script.count("ensure_packages") == 1  # no second list elsewhere in it
+    with open(os.path.join(ROOT, "Makefile"), encoding="utf-8") as handle:
+        makefile = handle.read()
+    assert "test: unit-test fresh-root" in makefile

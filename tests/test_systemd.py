@@ -92,6 +92,38 @@ def test_unit_keeps_the_door_safe():
     assert "network-online.target" in found["After"][0] and found["Wants"] == ["network-online.target"]
 
 
+def test_the_sandbox_lets_gpiozero_identify_the_board():
+    """gpiozero reads /proc/cpuinfo and /proc/device-tree to tell which Pi
+    (and so which GPIO chip) it runs on; ProcSubset=pid hides both, and
+    without them the relay cannot be driven (tests/test_gpio_backend.py)."""
+    found = directives(unit_text())
+    assert found.get("ProcSubset", ["all"]) == ["all"]
+    assert found.get("ProtectProc", ["default"])[0] in ("default", "invisible", "noaccess", "ptraceable")
+    assert "InaccessiblePaths" not in found and "TemporaryFileSystem" not in found
+    assert not any("/proc" in value or "/sys" in value for value in found.get("BindPaths", []))
+
+
+def test_lgpio_has_a_writable_working_directory():
+    """lgpio makes its notification FIFOs in LG_WD (or the working
+    directory); under ProtectSystem=strict only the unit's own directories
+    are writable, and the state directory outlives the stop, so ExecStopPost
+    (safe-state) finds it too."""
+    found = directives(unit_text())
+    state = "/var/lib/" + found["StateDirectory"][0]
+    assert found["ProtectSystem"] == ["strict"]
+    assert found["WorkingDirectory"] == [state]
+    assert f"LG_WD={state}" in " ".join(found["Environment"]).split()
+
+
+def test_install_creates_every_group_the_unit_names():
+    """A group missing from the system fails the unit with 216/GROUP."""
+    with open(os.path.join(SYSTEMD, "install.sh"), encoding="utf-8") as handle:
+        script = handle.read()
+    wanted = re.search(r"GROUPS_WANTED=\(([^)]*)\)", script).group(1).split()
+    assert set(directives(unit_text())["SupplementaryGroups"][0].split()) == set(wanted)
+    assert 'groupadd --system "$group"' in script
+
+
 def test_restart_back_off_works_on_bookworm_systemd_252():
     """RestartSteps= needs systemd 254; the base unit must not use it, and
     the retry timer must start the kiosk again after the start limit."""

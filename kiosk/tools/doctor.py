@@ -8,6 +8,7 @@ another user is not opened (root-owned WAL files would lock the service out
 of its own journal). Exit status 1 if any check FAILs; a WARN does not.
 
     $ sudo -u ashyq ashyq-kiosk doctor --config /etc/ashyq-kiosk/kiosk.toml
+    (then `ashyq-kiosk test-relay`, with the kiosk stopped, pulses the relay once)
     check    result  detail
     config   OK      /etc/ashyq-kiosk/kiosk.toml
     scanner  FAIL    /dev/ashyq-scanner not found: plugged in? the udev rule's ids right?
@@ -190,6 +191,7 @@ def _run_all(checks: list[tuple[str, float, Callable[[], Row]]]) -> list[Row]:
 def run_checks(config_path: str) -> list[Row]:
     from kiosk.app.config import load, load_secrets
     from kiosk.tools.doctor_devices import check_camera, check_display, check_gpio, check_scanner
+    from kiosk.tools.doctor_inputs import check_hardware, check_input
     try:
         cfg = load(config_path)
     except ConfigError as exc:
@@ -206,6 +208,9 @@ def run_checks(config_path: str) -> list[Row]:
         ("camera", 10, lambda: check_camera(cfg)),
         ("display", 20, lambda: check_display(cfg)),
         ("gpio", 5, lambda: check_gpio(cfg)),
+        ("keypad", 5, lambda: check_input(cfg, "keypad")),
+        ("wedge", 5, lambda: check_input(cfg, "wedge")),
+        ("hardware", 1, lambda: check_hardware(cfg)),
         ("status", cfg.status.deadline + 5, lambda: check_status(cfg, secrets)),
         ("clock", 5, check_clock),
         ("journal", 10, lambda: check_journal(cfg, secrets)),
