@@ -5,7 +5,8 @@ The table is the ``[policy]`` section: three lists mapping colours to
 ``admit``, ``deny`` or ``staff``, then ``[[policy.rules]]`` that override the
 listed colours on given days and hours (the last matching rule wins).
 
-    >>> from kiosk.app.config import load_text
+    >>> from kiosk.app.config import load_text   # the [policy] section, as the kiosk reads it
+    >>> from kiosk.core.model import Status
     >>> policy = load_text('[status]\\nbase_url="http://x"\\n'
     ...     '[[policy.rules]]\\ndays=["sat","sun"]\\ndeny=["blue"]\\n').policy
     >>> saturday = dt.datetime(2026, 11, 21, 19, 0)

@@ -3,7 +3,7 @@ journald files under the right priority with no document number in clear.
 
     >>> notifier = Notifier()        # a no-op unless systemd set NOTIFY_SOCKET
     >>> notifier.ready(); notifier.status("idle"); notifier.watchdog()
-    >>> setup_logging("info")        # then logging.getLogger("ashyq.x").info(...)
+    >>> _ = setup_logging("info")    # then logging.getLogger("ashyq.x").info(...)
 
 Logs go to stderr. Under systemd (JOURNAL_STREAM set) each line starts with
 the sd-daemon priority prefix ("<3>" error ... "<7>" debug) so that
