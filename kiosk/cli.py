@@ -13,9 +13,8 @@ import logging
 import sys
 from typing import Optional
 
+from kiosk.app.config import DEFAULT_PATH as DEFAULT_CONFIG
 from kiosk.core.errors import ConfigError, DocumentError, KioskError
-
-DEFAULT_CONFIG = "/etc/ashyq-kiosk/kiosk.toml"
 
 
 def _parse(args) -> int:

@@ -21,6 +21,8 @@ from typing import Any, Mapping, Optional
 from kiosk.core.errors import ConfigError
 from kiosk.app.schema import REQUIRED, RULE, SCHEMA, SECRETS, Key
 
+DEFAULT_PATH = "/etc/ashyq-kiosk/kiosk.toml"  # where install.sh puts it and systemd looks
+
 
 @dataclass(frozen=True)
 class Problem:

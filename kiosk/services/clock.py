@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import shutil
+import subprocess
 from typing import Optional
 
 TIME_ERROR = 5
@@ -22,8 +24,17 @@ class _Timex(ctypes.Structure):
     _fields_ = [("modes", ctypes.c_uint), ("_rest", ctypes.c_long * 50)]
 
 
-def is_clock_synchronised() -> Optional[bool]:
-    """True or False from the kernel, None where it cannot be asked."""
+def is_clock_synchronised(*, ask_timesyncd: bool = False) -> Optional[bool]:
+    """True or False, None where nobody can tell.
+
+    The daemon asks the kernel only (cheap, no process started); the doctor
+    asks ``ask_timesyncd`` first: timedatectl says what systemd-timesyncd
+    reports, with the kernel as the fallback where there is no systemd.
+    """
+    if ask_timesyncd:
+        said = _timedatectl()
+        if said is not None:
+            return said
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         state = libc.adjtimex(ctypes.byref(_Timex()))
@@ -32,3 +43,17 @@ def is_clock_synchronised() -> Optional[bool]:
     if state < 0:
         return None
     return state != TIME_ERROR
+
+
+def _timedatectl() -> Optional[bool]:
+    tool = shutil.which("timedatectl")
+    if not tool:
+        return None
+    try:
+        run = subprocess.run([tool, "show", "-p", "NTPSynchronized", "--value"],
+                             capture_output=True, text=True, timeout=3, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if run.returncode == 0 and run.stdout.strip() in ("yes", "no"):
+        return run.stdout.strip() == "yes"
+    return None

@@ -25,10 +25,11 @@ import threading
 import time
 from typing import Callable, NamedTuple, Optional, TextIO
 
+from kiosk.app.config import DEFAULT_PATH as DEFAULT_CONFIG
 from kiosk.core.errors import ConfigError
+from kiosk.services import clock
 from kiosk.services.health import doctor_row as daemon_health  # what the running daemon reported
 
-DEFAULT_CONFIG = "/etc/ashyq-kiosk/kiosk.toml"
 SERVICE_USER = "ashyq"
 SYSTEMD_STATE_DIR = "/var/lib/ashyq-kiosk"  # the unit's StateDirectory=
 BACKLOG_WARN = 1000
@@ -51,23 +52,10 @@ def user_name(uid: int) -> str:
 def is_clock_synchronised() -> Optional[bool]:
     """Is the system clock NTP-synchronised? None when nobody can tell.
 
-    Asks timedatectl (what systemd-timesyncd reports) and, where that is
-    missing or has no systemd to ask, the kernel's adjtimex() status.
-
     >>> is_clock_synchronised() in (True, False, None)
     True
     """
-    tool = shutil.which("timedatectl")
-    if tool:
-        try:
-            run = subprocess.run([tool, "show", "-p", "NTPSynchronized", "--value"],
-                                 capture_output=True, text=True, timeout=3)
-            if run.returncode == 0 and run.stdout.strip() in ("yes", "no"):
-                return run.stdout.strip() == "yes"
-        except (OSError, subprocess.SubprocessError):
-            pass
-    from kiosk.services.clock import is_clock_synchronised as from_kernel
-    return from_kernel()
+    return clock.is_clock_synchronised(ask_timesyncd=True)
 
 
 # ---- the checks: each returns a Row, or raises (the runner makes it a row) --
