@@ -17,36 +17,24 @@ of its own journal). Exit status 1 if any check FAILs; a WARN does not.
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
 import sys
 import threading
 import time
-from typing import Callable, NamedTuple, Optional, TextIO
+from typing import Callable, Optional, TextIO
 
 from kiosk.app.config import DEFAULT_PATH as DEFAULT_CONFIG
 from kiosk.core.errors import ConfigError
 from kiosk.services import clock
 from kiosk.services.health import doctor_row as daemon_health  # what the running daemon reported
+from kiosk.tools.doctor_devices import check_camera, check_display, check_gpio, check_scanner
+from kiosk.tools.doctor_inputs import check_hardware, check_input
+from kiosk.tools.rows import Row, user_name
 
 SERVICE_USER = "ashyq"
 SYSTEMD_STATE_DIR = "/var/lib/ashyq-kiosk"  # the unit's StateDirectory=
 BACKLOG_WARN = 1000
-
-
-class Row(NamedTuple):
-    check: str
-    result: str  # OK | WARN | FAIL
-    detail: str
-
-
-def user_name(uid: int) -> str:
-    """The account name for ``uid``, or the number if it has none."""
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
 
 
 def is_clock_synchronised() -> Optional[bool]:
@@ -178,8 +166,6 @@ def _run_all(checks: list[tuple[str, float, Callable[[], Row]]]) -> list[Row]:
 
 def run_checks(config_path: str) -> list[Row]:
     from kiosk.app.config import load, load_secrets
-    from kiosk.tools.doctor_devices import check_camera, check_display, check_gpio, check_scanner
-    from kiosk.tools.doctor_inputs import check_hardware, check_input
     try:
         cfg = load(config_path)
     except ConfigError as exc:

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import warnings
 
-from kiosk.tools.doctor import Row, user_name
+from kiosk.tools.rows import Row, user_name
 
 
 def check_scanner(cfg) -> Row:

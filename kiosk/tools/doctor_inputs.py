@@ -14,7 +14,7 @@ from __future__ import annotations
 import errno
 import os
 
-from kiosk.tools.doctor import Row, user_name
+from kiosk.tools.rows import Row, user_name
 
 INSTALL_INPUT = "sudo systemd/install.sh --with-input"
 
