@@ -4,7 +4,10 @@ a queue, turning the machine's actions back into hardware.
 Threads: each scanner and keypad driver reads on its own thread and only
 posts events; the lookup worker asks the status service and posts the answer;
 the sync worker reads the journal. Only the main thread touches the machine,
-the relay, the journal writer and the screen, so no state is shared.
+the journal writer and the screen, so their state is not shared. The relay is
+the one exception, and :class:`drivers.signals.Signals` owns it under a lock:
+the main thread opens and closes it, and the driver's own timer (end of a
+pulse) and gpiozero's callback thread (the passage sensor) close it too.
 
 Start order is safety order: the relay is driven off before anything else,
 and on the way out it is driven off first, whatever went wrong. Actions are

@@ -1,7 +1,9 @@
 """Build the daemon's parts from configuration, in safety order.
 
-This is the one module of the application that imports drivers: the core
-(documents, policy, machine) never does. Each optional part that cannot start
+This is the one module of the daemon's application layer (kiosk/app) that
+imports drivers; outside it only the technician's tools (kiosk/tools) and the
+demo do, and the core and services never do (tests/test_layers.py holds all
+of this). Each optional part that cannot start
 is reported and left out, the Mopidy way; only the relay, the journal and the
 status client are essential.
 """
