@@ -18,12 +18,13 @@ DEFAULT_CONFIG = "/etc/ashyq-kiosk/kiosk.toml"
 
 
 def _parse(args) -> int:
+    import datetime as dt
     from .documents import parse
     payload = args.payload.encode("utf-8", "surrogateescape")
     if args.payload == "-":
         payload = sys.stdin.buffer.read()
     try:
-        identity = parse(payload)
+        identity = parse(payload, today=dt.date.today())  # the machine's day of the scan
     except DocumentError as exc:
         print(f"refused ({exc.reason}): {exc}", file=sys.stderr)
         return 2

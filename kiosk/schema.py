@@ -78,6 +78,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "staff": Key(list, [], items=COLOURS),
         "exempt_under_years": Key(int, 5, min=0, max=18),
         "foreign_passports": Key(str, "lookup", choices=("lookup", "staff")),
+        "refuse_expired": Key(bool, False),
         "on_failure": Key(str, "staff", choices=("staff", "deny", "admit-if-cached")),
         "rescan_seconds": Key(NUM, 10, min=0, max=3600),
         "rules": Key(list, []),  # validated by RULE below
