@@ -20,7 +20,7 @@ import pygame
 
 from kiosk.model import Screen
 
-from .texts import reason_words, words
+from .texts import REASONS, reason_words, words
 
 FONTS = os.path.join(os.path.dirname(__file__), "fonts")
 FILL = {"green": (34, 139, 58), "blue": (25, 100, 200), "yellow": (240, 196, 48),
@@ -165,6 +165,9 @@ def draw_result(surface, screen: Screen, ctx: Context):
     if screen.colour and screen.colour != "unknown":
         text(surface, " / ".join(words(screen.colour, screen.language)), 20, ink,
              topleft=(left, y + 10))
+    if verdict == "deny" and screen.reason in REASONS:  # why, where the colour does not say
+        text(surface, " / ".join(reason_words(screen.reason, screen.language)[:2]), 20, ink,
+             topleft=(left, y + 40), max_width=w - left - 20)
     if screen.cached:
         text(surface, " · ".join(words("cached", screen.language)[:2]), 16, ink,
              topleft=(left, h - 150), max_width=w - left - 20)

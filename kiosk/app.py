@@ -108,7 +108,7 @@ class App:
     def execute(self, actions) -> None:
         for action in actions:
             if isinstance(action, PulseRelay):
-                self.signals.pulse_relay(action.seconds)
+                self.signals.pulse_relay(action.seconds, passages=action.passages)
             elif isinstance(action, Signal):
                 self.signals.signal(action.pattern)
             elif isinstance(action, Journal):

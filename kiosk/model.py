@@ -156,7 +156,8 @@ class Screen:
           (a scan arrived during a lookup) | "staff" (staff session) | "locked".
     verdict: "admit" | "deny" | "staff" on result screens.
     reason: stable code (policy reason or document refusal reason).
-    reference: refund reference on deny screens.
+    reference: refund reference on deny screens; references: every
+    member's, when a group is refused (each member may claim a refund).
     typed: masked text staff typed, on staff screens.
     """
 
@@ -174,6 +175,7 @@ class Screen:
     staff_id: Optional[str] = None
     group_left: int = 0
     cached: bool = False
+    references: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -190,9 +192,11 @@ class Signal:
 
 @dataclass(frozen=True)
 class PulseRelay:
-    """Open the turnstile for at most ``seconds``."""
+    """Open the turnstile for at most ``seconds``, or until ``passages``
+    people have gone through (a group of N holds it for N)."""
 
     seconds: float
+    passages: int = 1
 
 
 @dataclass(frozen=True)

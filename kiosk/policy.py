@@ -103,7 +103,7 @@ def decide(identity: Optional[Identity], outcome: Outcome, policy: Mapping,
     reason = f"{outcome.colour}-{rule}" if rule else outcome.colour
     if outcome.passes is False and decision == "admit":
         # The service said no: its colour alone never opens the door.
-        decision, reason = "deny", f"{outcome.colour}-no-pass"
+        decision, reason = "deny", "no-pass"  # the row's colour column keeps the colour
     if outcome.cached:
         reason += "-cached"
     return Verdict(decision, reason)

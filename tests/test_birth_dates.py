@@ -172,3 +172,31 @@ def test_no_iin_born_after_the_scan_is_accepted_and_birth_dates_agree(
     assert identity.iin == iin and identity.birth_date == born
     if form != "bare":  # every pair the MRZ knows is the IIN's
         assert all(field[i:i + 2] in ("<<", iin[i:i + 2]) for i in (0, 2, 4))
+
+
+def test_an_expired_document_refused_by_the_venue_says_so_on_screen(clock):
+    import os
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    import pygame
+
+    from drivers.screens import Context, draw
+    from kiosk.model import Lookup, PulseRelay, Scanned
+    from tests.test_machine import Door, of, screen
+
+    yesterday = (clock.wall - dt.timedelta(days=1)).strftime("%y%m%d")
+    expired = kaz_card(make_iin("871008", century=3), expiry=yesterday)
+    strict = Door(clock, extra="[policy]\nrefuse_expired = true\n")
+    actions = strict.send(Scanned(expired.encode()))
+    shown = screen(actions)
+    assert not of(actions, Lookup) and not of(actions, PulseRelay)
+    assert (shown.verdict, shown.reason) == ("deny", "expired") and shown.reference
+    # the default venue looks the holder up: an expired ID still identifies
+    assert of(Door(clock).send(Scanned(expired.encode())), Lookup)
+    pygame.font.init()
+    pixels = []
+    for reason in ("expired", "red"):
+        surface = pygame.Surface((800, 480))
+        draw(surface, shown.__class__(**{**shown.__dict__, "reason": reason}),
+             Context(venue="V", kiosk_id="k", now=shown.at))
+        pixels.append(pygame.image.tobytes(surface, "RGB"))
+    assert pixels[0] != pixels[1]  # the reason is drawn, not only the colour

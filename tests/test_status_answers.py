@@ -112,7 +112,7 @@ def test_pass_false_never_admits_whatever_the_colour():
         refused = verdict(Status(colour, passes=False), 'admit = ["green", "blue", "yellow", "red"]'
                                                          '\ndeny = []')
         assert refused.decision != "admit", colour
-    assert verdict(Status("green", passes=False)).reason == "green-no-pass"
+    assert verdict(Status("green", passes=False)).reason == "no-pass"
     assert verdict(Status("red", passes=False)).decision == "deny"
     assert verdict(Status("green", passes=True)).decision == "admit"
 
