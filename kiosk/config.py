@@ -178,6 +178,7 @@ def validate(data: dict, file: str = "<config>", text: str = "") -> dict[str, Se
     sections = {}
     for name, schema in SCHEMA.items():
         sections[name] = _validate_table(schema, data.get(name, {}), name, file, lines, problems)
+    _explicit_colours_win(sections["policy"], data.get("policy"))
     rules = []
     for index, rule in enumerate(sections["policy"].get("rules", [])):
         entry = f"policy.rules[{index}]"
@@ -193,6 +194,18 @@ def validate(data: dict, file: str = "<config>", text: str = "") -> dict[str, Se
     if problems:
         raise ConfigError(problems)
     return {name: Section(values) for name, values in sections.items()}
+
+
+def _explicit_colours_win(policy: dict, written) -> None:
+    """A colour the file places under one decision leaves the default lists
+    of the others (admit = ["green", "blue", "yellow"] admits yellow rather
+    than losing to the default deny); written in two lists, it is an error."""
+    written = written if isinstance(written, dict) else {}
+    placed = {c for d in checks.DECISIONS if d in written and isinstance(policy.get(d), list)
+              for c in policy[d]}
+    for decision in checks.DECISIONS:
+        if decision not in written and isinstance(policy.get(decision), list):
+            policy[decision] = [c for c in policy[decision] if c not in placed]
 
 
 class Config:

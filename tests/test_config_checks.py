@@ -142,3 +142,11 @@ def test_run_on_a_file_that_is_not_toml_is_one_line_no_traceback(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_a_colour_written_once_leaves_the_default_lists():
+    from kiosk.config import load_text
+    policy = load_text(BASE + '[policy]\nadmit = ["green", "blue", "yellow"]\n').policy
+    assert policy.admit == ["green", "blue", "yellow"] and policy.deny == ["red"]
+    policy = load_text(BASE + '[policy]\nstaff = ["blue"]\n').policy
+    assert policy.admit == ["green"] and policy.staff == ["blue"]
