@@ -109,8 +109,12 @@ def test_check_config_checks_the_staff_in_the_secrets_file(tmp_path, capsys, nam
 
 
 @pytest.mark.parametrize("name, text, _line, key", BROKEN, ids=[b[0] for b in BROKEN])
-def test_run_refuses_each_broken_config_without_a_traceback(tmp_path, capsys, name, text, _line,
-                                                            key):
+def test_run_refuses_each_broken_config_without_a_traceback(tmp_path, capsys, monkeypatch, name,
+                                                            text, _line, key):
+    import kiosk.wiring
+    # A file that got past validation would start the daemon here: end it
+    # at once instead, so a regression fails rather than hangs.
+    monkeypatch.setattr(kiosk.wiring, "run", lambda path: 99)
     code, lines = check(capsys, "run", "--config", write(tmp_path, text))
     assert code == 2 and any(key in line for line in lines)
 
