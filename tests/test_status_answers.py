@@ -139,3 +139,25 @@ def test_docstring_examples_hold():
     import kiosk.status_shapes
     for module in (kiosk.encodings, kiosk.status_shapes):
         assert doctest.testmod(module).failed == 0
+
+
+def test_a_refused_person_is_not_admitted_offline_from_an_older_green(journal):
+    from kiosk.cache import StatusCache
+    from kiosk.lookups import LookupWorker
+    from kiosk.model import Failure, Lookup
+    from kiosk.sealing import person_hash
+    cache = StatusCache(journal, max_age_hours={"green": 72, "red": 72})
+    hashed = lambda number: person_hash(number, b"k")
+    with StatusServer(PEOPLE, token="tok") as server, \
+            StatusClient(server.url, "tok", deadline=5) as client:
+        worker = LookupWorker(client, lambda event: None, cache=cache, person_hash=hashed,
+                              use_cache=True)
+        ask = Lookup("r", person(GREEN))
+        assert worker.answer(ask).passes is True  # green remembered
+        server.fault = "no-pass"
+        assert worker.answer(ask).passes is False
+        server.fault = "error:503"
+        offline = worker.answer(ask)
+    cache.close()
+    assert not (isinstance(offline, Status) and offline.colour == "green"), offline
+    assert isinstance(offline, Failure) or verdict(offline).decision != "admit"
