@@ -29,7 +29,7 @@ def backlog_rows(journal, count: int, chunk: int = 5000) -> None:
     """Fill the journal fast (5,000 rows a transaction): the backlog, not the
     append rate, is measured here."""
     from kiosk.core.documents import parse
-    identity = parse(NUMBER.encode())
+    identity = parse(NUMBER.encode(), today=dt.date.today())
     at = dt.datetime.now(dt.timezone.utc)
     for start in range(0, count, chunk):
         journal.append_all(decision(identity, at + dt.timedelta(milliseconds=i))
@@ -57,7 +57,7 @@ def main(argv=None) -> int:
     _, public = generate_keypair()  # the collector never holds the private half
     journal = Journal(os.path.join(folder, "journal.sqlite"), person_key=b"bench",
                       collector_public_key=public)
-    identity = parse(NUMBER.encode())
+    identity = parse(NUMBER.encode(), today=dt.date.today())
     now = dt.datetime.now(dt.timezone.utc)
     start = time.perf_counter()
     for _ in range(args.appends):

@@ -1,4 +1,4 @@
-"""Drawing each :class:`~kiosk.model.Screen` onto a pygame surface of any size.
+"""Drawing each :class:`~kiosk.core.model.Screen` onto a pygame surface of any size.
 
 No window here: everything draws onto a Surface it is given, so tests render
 offscreen and read pixels. Results fill the screen with the person's colour
@@ -30,7 +30,7 @@ from .contrast import INK, WHITE, ink_for
 from .layout import Canvas, Line, block_height, font, group_line  # noqa: F401 - font: tests measure glyphs
 from .refund import refund_band
 from .staff_screen import draw_staff
-from .texts import failure_words, is_failure, reason_key, words
+from .texts import REASONS, failure_words, is_failure, reason_key, reason_words, words
 
 FILL = {"green": (26, 122, 50), "blue": (25, 100, 200), "yellow": (240, 196, 48),
         "red": (200, 40, 40), "unknown": (96, 104, 114)}
@@ -139,6 +139,8 @@ def draw_result(c: Canvas, screen: Screen, ctx: Context):
         lines.append(Line(screen.masked, c.px(40), bold=True))
     if screen.colour and screen.colour != "unknown":
         lines.append(Line(" / ".join(words(screen.colour, screen.language)), c.px(20)))
+    if verdict == "deny" and screen.reason in REASONS:  # why, where the colour does not say
+        lines.append(Line(" / ".join(reason_words(screen.reason, screen.language)[:2]), c.px(20)))
     if screen.cached:
         lines.append(Line(" · ".join(words("cached", screen.language)), c.px(16)))
     lines += group_line(c, screen)

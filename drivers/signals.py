@@ -104,6 +104,7 @@ class Signals:
         self._lock = threading.RLock()
         self._timer: Optional[threading.Timer] = None
         self._on_since: Optional[float] = None  # start of the current open stretch
+        self._passages_left = 0  # people still to go through before the door shuts
         self._closed = False
         self._devices: list = []
         self.passage = None
@@ -148,9 +149,10 @@ class Signals:
     def is_closed(self) -> bool:
         return self._closed
 
-    def pulse_relay(self, seconds: Optional[float] = None) -> float:
+    def pulse_relay(self, seconds: Optional[float] = None, passages: int = 1) -> float:
         """Release the turnstile for ``seconds`` (default: the configured
-        pulse) without blocking; returns the seconds actually granted.
+        pulse) without blocking, or until the passage sensor has seen
+        ``passages`` people through (a group); returns the seconds granted.
 
         A pulse during a pulse restarts the timer, but one open stretch never
         lasts longer than :data:`MAX_PULSE_SECONDS` from when the relay went
@@ -171,6 +173,7 @@ class Signals:
             if granted <= 0:
                 self.relay_off()
                 return 0.0
+            self._passages_left = max(int(passages), 1)
             self.relay.on()
             self._timer = threading.Timer(granted, self._pulse_ended)
             self._timer.name = "relay-pulse"
@@ -206,7 +209,9 @@ class Signals:
         with self._lock:
             was_open = self.is_relay_on
             if was_open:
-                self.relay_off()
+                self._passages_left -= 1
+                if self._passages_left <= 0:  # the last of a group, or the one visitor
+                    self.relay_off()
         if was_open and self.when_passed is not None:
             self.when_passed()
 

@@ -114,6 +114,21 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "group-abandoned": ("Топты тексеру тоқтатылды", "Проверка группы прервана",
                         "The group check was abandoned"),
     "bad-country": ("Ел коды қате", "Неверный код страны", "Not a country code"),
+    # issue 12: birth dates, strict MRZ fields, expiry, the service's Pass, groups
+    "born-in-future": ("ЖСН-дағы туған күн болашақта", "Дата рождения в ИИН в будущем",
+                       "The IIN's birth date is in the future"),
+    "mrz-bad-issuer": ("Құжатты берген мемлекет коды қате", "Неверный код государства выдачи",
+                       "The issuing state code is wrong"),
+    "mrz-bad-nationality": ("Азаматтық коды қате", "Неверный код гражданства",
+                            "The nationality code is wrong"),
+    "expired": ("Құжаттың жарамдылық мерзімі өткен", "Срок действия документа истёк",
+                "The document has expired"),
+    "no-pass": ("Ashyq кіруге рұқсат етпейді", "Ashyq не разрешает вход",
+                "Ashyq does not allow entry"),
+    "group-abandoned": ("Топ толық жиналмады, өту жабық", "Группа не собрана, проход закрыт",
+                        "Group not completed: no entry"),
+    "group-duplicate": ("Бұл адам топқа қосылған", "Этот человек уже в группе",
+                        "Already in this group"),
 }
 
 

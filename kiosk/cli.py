@@ -18,12 +18,13 @@ from kiosk.core.errors import ConfigError, DocumentError, KioskError
 
 
 def _parse(args) -> int:
+    import datetime as dt
     from kiosk.core.documents import parse
     payload = args.payload.encode("utf-8", "surrogateescape")
     if args.payload == "-":
         payload = sys.stdin.buffer.read()
     try:
-        identity = parse(payload)
+        identity = parse(payload, today=dt.date.today())  # the machine's day of the scan
     except DocumentError as exc:
         print(f"refused ({exc.reason}): {exc}", file=sys.stderr)
         return 2
@@ -32,11 +33,35 @@ def _parse(args) -> int:
 
 
 def _check_config(args) -> int:
+    """Every problem in the file and in the secrets file it names, at once."""
+    import tomllib
     from kiosk.app.config import load, load_secrets
-    cfg = load(args.file)
-    load_secrets(cfg.kiosk.secrets_file, require_private=True)
+    problems = []
+    try:
+        secrets_file = load(args.file).kiosk.secrets_file
+    except ConfigError as exc:
+        problems += exc.problems
+        secrets_file = _secrets_file_named(args.file, tomllib)
+    try:
+        if secrets_file:
+            load_secrets(secrets_file, require_private=True)
+    except ConfigError as exc:
+        problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
     print(f"{args.file}: ok")
     return 0
+
+
+def _secrets_file_named(path: str, tomllib) -> str:
+    """The secrets file a broken config still names clearly, else none."""
+    from kiosk.app.schema import SCHEMA
+    try:
+        with open(path, "rb") as handle:
+            named = tomllib.load(handle).get("kiosk", {}).get("secrets_file")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return named if isinstance(named, str) else SCHEMA["kiosk"]["secrets_file"].default
 
 
 def _run(args) -> int:
@@ -44,7 +69,17 @@ def _run(args) -> int:
     from kiosk.app.config import load
     setup_logging(load(args.config).kiosk.log_level)
     from kiosk.app.wiring import run
-    return run(args.config)
+    try:
+        return run(args.config)
+    except KioskError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a start that fails says why in one line
+        # Configuration is validated before this point, so this is a fault
+        # of the machine or a bug: one line for the technician, the details
+        # at debug level for a developer.
+        logging.getLogger("ashyq-kiosk").debug("start failed", exc_info=True)
+        print(f"ashyq-kiosk run: cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _demo(args) -> int:

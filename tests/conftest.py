@@ -74,7 +74,8 @@ def decision(number=GREEN_IIN, at=WEDNESDAY, verdict="admit"):
 
     from kiosk.core.documents import parse
     from kiosk.core.model import Decision
-    return Decision(id=str(uuid.uuid4()), at=at, kind="iin", identity=parse(number.encode()),
+    identity = parse(number.encode(), today=at.date())
+    return Decision(id=str(uuid.uuid4()), at=at, kind="iin", identity=identity,
                     colour="green", decision=verdict, reason="green", latency_ms=12.5,
                     mono=1.0, extra={"k": 1})
 

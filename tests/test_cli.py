@@ -13,7 +13,8 @@ def test_parse_prints_the_identity_as_json():
     run = cli("parse", "]C0871008401427")
     assert run.returncode == 0
     assert json.loads(run.stdout) == {"kind": "iin", "number": "871008401427", "iin": "871008401427",
-                                      "birth_date": "1987-10-08", "country": "KAZ"}
+                                      "birth_date": "1987-10-08", "country": "KAZ",
+                                      "expiry_date": None}
 
 
 def test_parse_refuses_with_exit_2_and_one_line():

@@ -255,7 +255,7 @@ def test_lookups_since_counts_only_decisions_that_asked_the_service(journal):
 
     from kiosk.core.documents import parse
     from kiosk.core.model import Decision
-    identity = parse(GREEN_IIN.encode())
+    identity = parse(GREEN_IIN.encode(), today=WEDNESDAY.date())
 
     def row(colour, reason, minutes_ago, kind="iin"):
         return Decision(id=str(uuid.uuid4()), at=WEDNESDAY - dt.timedelta(minutes=minutes_ago),

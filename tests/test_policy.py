@@ -84,8 +84,9 @@ def test_cached_status_is_marked_in_the_reason(cfg):
        admit=st.lists(st.sampled_from(["green", "blue", "yellow", "red"]), unique=True),
        hour=st.integers(0, 23), day=st.integers(0, 6))
 def test_a_failed_lookup_never_admits_under_any_policy(cause, on_failure, admit, hour, day):
+    cache = "[cache]\nenabled = true\n" if on_failure == "admit-if-cached" else ""
     policy = make_config(f'[policy]\non_failure = "{on_failure}"\nadmit = {admit!r}\n'
                          '[[policy.rules]]\nadmit = ["green", "blue", "yellow", "red"]\n'
-                         .replace("'", '"')).policy
+                         .replace("'", '"') + cache).policy
     when = dt.datetime(2026, 11, 16 + day, hour, 0, tzinfo=ALMATY)
     assert decide(ADULT, Failure(cause), policy, when).decision != "admit"

@@ -75,7 +75,7 @@ class Actuator:
                 continue
             if isinstance(action, PulseRelay):
                 if action.seconds <= 0 or self.in_service:
-                    self.signals.pulse_relay(action.seconds)
+                    self.signals.pulse_relay(action.seconds, passages=action.passages)
             elif isinstance(action, RelayOff):
                 self.signals.relay_off()
             elif isinstance(action, Signal):

@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
+from . import config_checks as checks
 from kiosk.core.errors import ConfigError
 from kiosk.app.schema import REQUIRED, RULE, SCHEMA, SECRETS, Key
 
@@ -75,20 +76,29 @@ def key_lines(text: str) -> dict[str, int]:
     """Map ``section.key`` (and ``section``) to the 1-based line defining it.
 
     A line scanner, not a TOML parser: enough to point a person at the right
-    line of a hand-written config. Arrays of tables keep their first line.
+    line of a hand-written config. An array of tables keeps its first line
+    under its name, and each entry's lines under ``name[i]`` too.
     """
     lines: dict[str, int] = {}
-    table = ""
+    table, entry = "", ""
+    counts: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         header = _HEADER.match(line)
         if header:
             table = header.group(1).replace('"', "").replace("'", "").strip()
             lines.setdefault(table, number)
+            entry = ""
+            if line.lstrip().startswith("[["):
+                counts[table] = counts.get(table, -1) + 1
+                entry = f"{table}[{counts[table]}]"
+                lines[entry] = number
             continue
         assign = _ASSIGN.match(line)
         if assign:
             name = assign.group(1).strip("\"'")
             lines.setdefault(f"{table}.{name}" if table else name, number)
+            if entry:
+                lines.setdefault(f"{entry}.{name}", number)
     return lines
 
 
@@ -128,9 +138,11 @@ def _check_value(key: Key, value: Any) -> Optional[str]:
 
 
 def _validate_table(schema: dict[str, Key], data: Any, prefix: str, file: str,
-                    lines: dict[str, int], problems: list) -> dict:
-    """Defaults filled in, every problem appended; returns the clean values."""
-    where = lambda name: lines.get(f"{prefix}.{name}" if prefix else name, lines.get(prefix))
+                    lines: dict[str, int], problems: list, entry: str = "") -> dict:
+    """Defaults filled in, every problem appended; returns the clean values.
+    ``entry`` names one table of an array (``policy.rules[2]``) for lines."""
+    at = entry or prefix
+    where = lambda name: lines.get(f"{at}.{name}" if at else name, lines.get(at))
     label = lambda name: f"{prefix}.{name}" if prefix else name
     if not isinstance(data, dict):
         problems.append(Problem(file, lines.get(prefix), prefix, "expected a table"))
@@ -151,7 +163,7 @@ def _validate_table(schema: dict[str, Key], data: Any, prefix: str, file: str,
             continue
         if key.default is REQUIRED:
             if name not in data:
-                problems.append(Problem(file, lines.get(prefix), label(name), "is required"))
+                problems.append(Problem(file, lines.get(at), label(name), "is required"))
         else:
             clean[name] = list(key.default) if isinstance(key.default, list) else key.default
     return clean
@@ -168,13 +180,34 @@ def validate(data: dict, file: str = "<config>", text: str = "") -> dict[str, Se
     sections = {}
     for name, schema in SCHEMA.items():
         sections[name] = _validate_table(schema, data.get(name, {}), name, file, lines, problems)
+    _explicit_colours_win(sections["policy"], data.get("policy"))
     rules = []
     for index, rule in enumerate(sections["policy"].get("rules", [])):
-        rules.append(Section(_validate_table(RULE, rule, "policy.rules", file, lines, problems)))
+        entry = f"policy.rules[{index}]"
+        clean = _validate_table(RULE, rule, "policy.rules", file, lines, problems, entry)
+        for key, message in checks.colour_conflicts(clean, "policy.rules"):
+            problems.append(Problem(file, lines.get(f"{entry}.{key.rsplit('.', 1)[1]}",
+                                                    lines.get(entry)), key, message))
+        rules.append(Section(clean))
     sections["policy"]["rules"] = rules
+    for key, message in (checks.shared_pins(sections) + checks.cache_needed(sections) +
+                         checks.colour_conflicts(sections["policy"], "policy")):
+        problems.append(Problem(file, lines.get(key, lines.get(key.split(".")[0])), key, message))
     if problems:
         raise ConfigError(problems)
     return {name: Section(values) for name, values in sections.items()}
+
+
+def _explicit_colours_win(policy: dict, written) -> None:
+    """A colour the file places under one decision leaves the default lists
+    of the others (admit = ["green", "blue", "yellow"] admits yellow rather
+    than losing to the default deny); written in two lists, it is an error."""
+    written = written if isinstance(written, dict) else {}
+    placed = {c for d in checks.DECISIONS if d in written and isinstance(policy.get(d), list)
+              for c in policy[d]}
+    for decision in checks.DECISIONS:
+        if decision not in written and isinstance(policy.get(decision), list):
+            policy[decision] = [c for c in policy[decision] if c not in placed]
 
 
 class Config:
@@ -225,7 +258,12 @@ def load_secrets(path: str, require_private: bool = True) -> Section:
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError([Problem(path, None, "file", f"cannot read: {exc}")]) from None
-    values = _validate_table(SECRETS, data, "", path, key_lines(text), problems)
+    lines = key_lines(text)
+    values = _validate_table(SECRETS, data, "", path, lines, problems)
+    for index, key, message in checks.staff_entries(values.get("staff") or []):
+        name = key.split(".", 1)[1] if "." in key else ""
+        line = lines.get(f"staff[{index}].{name}", lines.get(f"staff[{index}]"))
+        problems.append(Problem(path, line, f"staff[{index}].{name}" if name else key, message))
     if problems:
         raise ConfigError(problems)
     return Section(values)

@@ -11,7 +11,7 @@ pulse) and gpiozero's callback thread (the passage sensor) close it too.
 
 Start order is safety order: the relay is driven off before anything else,
 and on the way out it is driven off first, whatever went wrong. Actions are
-carried out by :class:`~kiosk.actuator.Actuator`: journal first, then relay.
+carried out by :class:`~kiosk.app.actuator.Actuator`: journal first, then relay.
 
 Signal handlers do no locking work: they set a flag and put a wake-up on a
 ``queue.SimpleQueue``, whose ``put`` is reentrant (a handler may run while

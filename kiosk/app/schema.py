@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from . import config_checks as checks
+
 REQUIRED = object()
 
 
@@ -22,16 +24,6 @@ class Key:
     max: Optional[float] = None
     items: Optional[tuple] = None  # for lists: allowed item values
     check: Optional[Callable[[Any], Optional[str]]] = None  # returns a message or None
-
-
-def _hhmm(value) -> Optional[str]:
-    try:
-        hours, minutes = value.split(":")
-        if 0 <= int(hours) <= 24 and 0 <= int(minutes) < 60 and len(minutes) == 2:
-            return None
-    except (ValueError, AttributeError):
-        pass
-    return f"{value!r} is not a time of day like '18:30'"
 
 
 def _pins(least: int, most: int):
@@ -59,11 +51,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "language": Key(str, "kk", choices=("kk", "ru", "en")),
         "state_dir": Key(str, "/var/lib/ashyq-kiosk"),
         "secrets_file": Key(str, "/etc/ashyq-kiosk/secrets.toml"),
-        "timezone": Key(str, "Asia/Almaty"),
+        "timezone": Key(str, "Asia/Almaty", check=checks.timezone),
         "log_level": Key(str, "info", choices=("debug", "info", "warning", "error")),
     },
     "status": {
-        "base_url": Key(str, REQUIRED),
+        "base_url": Key(str, REQUIRED, check=checks.http_url),
         "deadline": Key(NUM, 1.5, min=0.1, max=10),
         "type": Key(str, "entry", choices=("entry", "exit")),
         "venue_bin": Key(str, ""),
@@ -78,6 +70,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "staff": Key(list, [], items=COLOURS),
         "exempt_under_years": Key(int, 5, min=0, max=18),
         "foreign_passports": Key(str, "lookup", choices=("lookup", "staff")),
+        "refuse_expired": Key(bool, False),
         "on_failure": Key(str, "staff", choices=("staff", "deny", "admit-if-cached")),
         "rescan_seconds": Key(NUM, 10, min=0, max=3600),
         "rules": Key(list, []),  # validated by RULE below
@@ -98,7 +91,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "width": Key(int, 640, min=160, max=4096),
         "height": Key(int, 480, min=120, max=4096),
         "fps": Key(int, 15, min=1, max=120),
-        "roi": Key(list, []),
+        "roi": Key(list, [], check=checks.roi),
         "decoder": Key(str, "zxing", choices=("zxing", "zbar")),
         "repeat_seconds": Key(NUM, 3, min=0, max=60),
         "preview": Key(bool, False),
@@ -137,18 +130,18 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "sound": {
         "volume": Key(NUM, 0.6, min=0, max=1),  # 0 = silent (the buzzer still sounds)
-        "quiet_from": Key(str, "22:00", check=lambda v: None if v == "" else _hhmm(v)),
-        "quiet_to": Key(str, "07:00", check=_hhmm),
+        "quiet_from": Key(str, "22:00", check=lambda v: None if v == "" else checks.hhmm(v)),
+        "quiet_to": Key(str, "07:00", check=checks.hhmm),
         "audio_driver": Key(str, ""),
     },
     "journal": {
         "retention_days": Key(int, 90, min=1, max=3650),
     },
     "sync": {
-        "url": Key(str, ""),
+        "url": Key(str, "", check=checks.optional_http_url),
         "interval": Key(NUM, 30, min=1, max=86400),
         "batch_size": Key(int, 500, min=1, max=10000),
-        "collector_public_key": Key(str, ""),
+        "collector_public_key": Key(str, "", check=checks.curve25519_key),
     },
     "cache": {
         "enabled": Key(bool, False),
@@ -164,8 +157,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
 RULE: dict[str, Key] = {
     "name": Key(str, ""),
     "days": Key(list, list(DAYS), items=DAYS),
-    "from": Key(str, "00:00", check=_hhmm),
-    "to": Key(str, "24:00", check=_hhmm),
+    "from": Key(str, "00:00", check=checks.hhmm),
+    "to": Key(str, "24:00", check=checks.hhmm_end),
     "admit": Key(list, [], items=COLOURS),
     "deny": Key(list, [], items=COLOURS),
     "staff": Key(list, [], items=COLOURS),

@@ -1,11 +1,12 @@
 """Payload bytes from any scanner, or text typed by staff, become an
 :class:`~kiosk.core.model.Identity` or a :class:`~kiosk.core.errors.DocumentError`
-with a stable ``reason``. Pure: no I/O, and "today" is given, not read
-(``parse`` falls back to the system date only when a caller gives none).
+with a stable ``reason``. Pure: no I/O, and "today" (the day of the scan,
+in the venue's time zone) is always given, never read: an IIN born after
+it is refused, whatever else is right about it.
 
-    >>> parse(b"]C0871008401427\\r\\n").birth_date
+    >>> parse(b"]C0871008401427\\r\\n", today=dt.date(2026, 11, 23)).birth_date
     datetime.date(1987, 10, 8)
-    >>> parse(b"821214240092")
+    >>> parse(b"821214240092", today=dt.date(2026, 11, 23))
     Traceback (most recent call last):
     kiosk.core.errors.DocumentError: check digit does not match (not a valid IIN)
 
@@ -78,12 +79,14 @@ def iin_check_digit(first11: str) -> Optional[int]:
     return None
 
 
-def check_iin(digits: str) -> None:
+def check_iin(digits: str, today: Optional[dt.date] = None) -> None:
     """Raise DocumentError with the specific reason a string is not a
     person's IIN: not-digits, wrong-length, bad-check-digit, not-a-person,
-    bad-century, bad-date.
+    bad-century, bad-date, and born-in-future when ``today`` is given and
+    the birth date is after it (anyone can make such a code, and as a child
+    under the exemption age it would open the door with no lookup).
 
-    >>> check_iin("871008401427")  # valid: nothing happens
+    >>> check_iin("871008401427", dt.date(2026, 11, 23))  # valid: nothing happens
     """
     if not (digits.isascii() and digits.isdigit()):
         raise DocumentError("not-digits", "an IIN has only digits")
@@ -93,7 +96,9 @@ def check_iin(digits: str) -> None:
         raise DocumentError("bad-check-digit", "check digit does not match (not a valid IIN)")
     if digits[4] in BIN_TYPES:
         raise DocumentError("not-a-person", "this is a company number (BIN), not a person")
-    iin_birth_date(digits)
+    born = iin_birth_date(digits)
+    if today is not None and born > today:
+        raise DocumentError("born-in-future", "the birth date in the IIN is after today")
 
 
 def iin_birth_date(iin: str) -> dt.date:
@@ -132,61 +137,78 @@ def age_on(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-def identity_from_iin(iin: str, kind: str = "iin") -> Identity:
-    check_iin(iin)
+def identity_from_iin(iin: str, today: dt.date, kind: str = "iin") -> Identity:
+    check_iin(iin, today)
     return Identity(kind=kind, number=iin, iin=iin, birth_date=iin_birth_date(iin), country="KAZ")
 
 
-def identity_from_mrz(mrz: Mrz) -> Identity:
+def birth_matches(mrz_yymmdd: str, iin: str) -> bool:
+    """Whether an MRZ birth field agrees with an IIN's first six digits.
+
+    Compared as YYMMDD text: the MRZ's two-digit year has no century (the
+    IIN's 7th digit does), and a pair the MRZ marks unknown ("<<") agrees
+    with anything while the known pairs must still match.
+
+    >>> birth_matches("2401<<", "240101312345"), birth_matches("240102", "240101312345")
+    (True, False)
+    """
+    return all(mrz_yymmdd[i:i + 2] in ("<<", iin[i:i + 2]) for i in (0, 2, 4))
+
+
+def identity_from_mrz(mrz: Mrz, today: dt.date) -> Identity:
     """A Kazakh ID card is its holder's IIN; any other MRZ is its document
-    number, with the IIN only when a Kazakh passport's personal number is one."""
+    number, with the IIN only when a Kazakh passport's personal number is one.
+    Where there is an IIN, its birth date (and century) is the identity's,
+    and the MRZ's birth date must agree with it."""
     if mrz.format == "TD1":
-        iin = mrz.optional[:12]
-        if mrz.issuer == "KAZ" and iin.isdigit():
-            check_iin(iin)
-            if mrz.birth_date is not None and iin_birth_date(iin) != mrz.birth_date:
-                raise DocumentError("mrz-iin-mismatch",
-                                    "the IIN's birth date is not the MRZ's birth date")
-            return identity_from_iin(iin, kind="id-card")
-        return Identity("id-card", mrz.number, None, mrz.birth_date, mrz.nationality or mrz.issuer)
-    personal = mrz.optional.replace("<", "")
-    iin = personal if mrz.nationality == "KAZ" and _is_iin(personal) else None
-    return Identity("passport", mrz.number, iin, mrz.birth_date, mrz.nationality or mrz.issuer)
+        candidate = mrz.optional[:12] if mrz.issuer == "KAZ" and mrz.optional[:12].isdigit() else None
+        kind = "id-card"
+    else:
+        personal = mrz.optional.replace("<", "")
+        candidate = personal if mrz.nationality == "KAZ" and _looks_like_iin(personal) else None
+        kind = "passport"
+    if candidate is None:
+        return Identity(kind, mrz.number, None, mrz.birth_date, mrz.nationality or mrz.issuer,
+                        expiry_date=mrz.expiry_date)
+    check_iin(candidate, today)
+    if not birth_matches(mrz.birth_field, candidate):
+        raise DocumentError("mrz-iin-mismatch", "the IIN's birth date is not the MRZ's birth date")
+    number = candidate if kind == "id-card" else mrz.number
+    return Identity(kind, number, candidate, iin_birth_date(candidate), "KAZ",
+                    expiry_date=mrz.expiry_date)
 
 
-def _is_iin(text: str) -> bool:
-    try:
-        check_iin(text)
-    except DocumentError:
-        return False  # a personal number that is not an IIN is not ours to refuse
-    return True
+def _looks_like_iin(text: str) -> bool:
+    """12 digits with a valid check digit: a passport's personal number that
+    is meant as an IIN (anything else there is not ours to judge). One that
+    is then a BIN, an impossible date or born in the future is refused."""
+    return len(text) == 12 and text.isascii() and text.isdigit() and \
+        iin_check_digit(text[:11]) == int(text[11])
 
 
-def parse(payload: bytes, *, max_length: int = 512,
-          today: Optional[dt.date] = None) -> Identity:
+def parse(payload: bytes, *, today: dt.date, max_length: int = 512) -> Identity:
     """The identity in a scan: a bare IIN, an ID card's TD1 MRZ, or a
-    passport's TD3/TD2 MRZ. Raises DocumentError and nothing else.
+    passport's TD3/TD2 MRZ, as of ``today`` (the day of the scan). Raises
+    DocumentError and nothing else.
 
-    >>> parse(b"871008401427\\r").kind
+    >>> parse(b"871008401427\\r", today=dt.date(2026, 11, 23)).kind
     'iin'
     """
     text = clean(payload, max_length)
     lines = mrz_lines(text)
     if lines is not None:
-        return identity_from_mrz(read_mrz("\n".join(lines), today=today or dt.date.today()))
+        return identity_from_mrz(read_mrz("\n".join(lines), today=today), today)
     if text.isascii() and text.isdigit():
-        return identity_from_iin(text)
+        return identity_from_iin(text, today)
     raise DocumentError("unrecognised", "not an IIN, ID-card MRZ or passport MRZ")
 
 
-def parse_typed(text: str, *, country: Optional[str] = None,
-                today: Optional[dt.date] = None) -> Identity:
-    """A number staff typed: 12 digits are an IIN, anything else a passport
-    number (6-9 letters and digits) of ``country`` (an ICAO code, or None).
-    ``today`` is accepted for symmetry with :func:`parse` and unused: a typed
-    number carries no date to place in a century.
+def parse_typed(text: str, *, today: dt.date, country: Optional[str] = None) -> Identity:
+    """A number staff typed: 12 digits are an IIN (refused if born after
+    ``today``), anything else a passport number (6-9 letters and digits) of
+    ``country`` (an ICAO code, or None).
 
-    >>> parse_typed("n 1234567", country="rus").number
+    >>> parse_typed("n 1234567", country="rus", today=dt.date(2026, 11, 23)).number
     'N1234567'
     """
     text = "".join(text.split()).upper()
@@ -194,7 +216,7 @@ def parse_typed(text: str, *, country: Optional[str] = None,
         raise DocumentError("empty", "nothing was typed")
     if text.isascii() and text.isdigit():
         if len(text) == 12:
-            return identity_from_iin(text)
+            return identity_from_iin(text, today)
         if len(text) in (11, 13):
             check_iin(text)  # a mistyped IIN: say so, not "bad passport number"
     if not PASSPORT_NUMBER.fullmatch(text):

@@ -4,7 +4,11 @@ member is admitted under the venue's rules, refused together otherwise.
 Members are decided one by one as they scan; nothing opens and nothing is
 journalled until the party is complete or a member is refused, so a party
 never half-enters. Each member still gets a journal row of its own, tied
-together by the group id in ``extra``.
+together by the group id in ``extra``. One person fills one place: the same
+document scanned again is not a second member. A party that cannot finish
+(its staff session ends, or staff start another) is closed as abandoned:
+a deny row per member scanned so far, the one being looked up included, and
+the door stays shut. An admitted party holds the door for one passage each.
 """
 from __future__ import annotations
 
@@ -37,17 +41,25 @@ class Group:
     def add(self, identity, colour: str, verdict: Verdict, started: float, cached: bool) -> None:
         self.members.append(Member(identity, colour, verdict, started, cached))
 
+    def has(self, identity) -> bool:
+        """Whether this person already holds a place (by document number)."""
+        return any(member.identity.number == identity.number for member in self.members)
+
     @property
     def is_admitted(self) -> bool:
         return not self.left and all(m.verdict.decision == "admit" for m in self.members)
 
-    def close(self, kiosk, now) -> tuple[str, list]:
+    def close(self, kiosk, now, *, abandoned: bool = False) -> tuple[str, list]:
         """The party's verdict and one journal decision per member."""
-        final = "admit" if self.is_admitted else "deny"
+        final = "admit" if self.is_admitted and not abandoned else "deny"
         decisions = []
         for member in self.members:
-            reason = f"group-{member.verdict.reason}" if final == "admit" else \
-                f"group-refused-{member.verdict.reason}"
+            if abandoned:
+                reason = "group-abandoned"
+            elif final == "admit":
+                reason = f"group-{member.verdict.reason}"
+            else:
+                reason = f"group-refused-{member.verdict.reason}"
             decisions.append(kiosk.record(
                 member.identity, member.colour, Verdict(final, reason), now, member.started,
                 cached=member.cached, staff_id=self.staff_id,

@@ -1,5 +1,5 @@
 """The kiosk's state machine: events in, actions out, no I/O, no clock of its
-own (every call is told :class:`~kiosk.model.Now`).
+own (every call is told :class:`~kiosk.core.model.Now`).
 
 One visitor at a time::
 
@@ -9,7 +9,7 @@ A scan during a lookup is queued (the screen says "please wait") and taken
 as soon as that lookup is decided; a full queue is refused on screen, never
 dropped silently. The re-scan guard is keyed on the person, not the raw code, so the
 same card read by a camera thirty times, or scanned again by a friend, does
-not open the door twice. Staff keys go to :class:`~kiosk.staff.StaffDesk`;
+not open the door twice. Staff keys go to :class:`~kiosk.core.staff.StaffDesk`;
 group mode is in :mod:`kiosk.core.group`.
 
 Action order on a decision is deliberate: the journal first (record before
@@ -92,6 +92,7 @@ class Kiosk:
         self.group: Optional[Group] = None
         self.see_staff: Optional[tuple[Identity, str]] = None
         self.last_admit_id: Optional[str] = None
+        self.passages_left = 0
 
     # ---- entry point ------------------------------------------------------
 
@@ -133,6 +134,7 @@ class Kiosk:
 
     def _scanned(self, payload: bytes, now: Now, staff_id: Optional[str] = None, *,
                  arrived: Optional[float] = None) -> list:
+        self.desk.touch(now.mono)  # a party scanning in is a session in use
         if self.state == "checking":
             if len(self.queue) >= MAX_QUEUE:
                 return [self.screen("busy", reason="queue-full")]
@@ -149,6 +151,9 @@ class Kiosk:
     def _visitor(self, identity: Identity, now: Now, staff_id: Optional[str] = None, *,
                  arrived: Optional[float] = None) -> list:
         arrived = now.mono if arrived is None else arrived
+        if self.group is not None and self.group.has(identity):
+            return [Signal("error"), self.screen("refused", reason="group-duplicate",
+                                                 masked=identity.masked, group_left=self.group.left)]
         admitted = self.admitted_at.get(identity.number)
         if admitted is not None and now.mono - admitted < self.policy.rescan_seconds:
             return self._show_for(self.screen("result", verdict="admit", masked=identity.masked,
@@ -208,11 +213,11 @@ class Kiosk:
         actions: list = [Journal(decision) for decision in decisions]
         last = decisions[-1]
         if verdict == "admit":
-            actions.append(PulseRelay(self.pulse_seconds * pulse_count))
+            actions.append(PulseRelay(self.pulse_seconds * pulse_count, passages=pulse_count))
             for decision in decisions:
                 if decision.identity:
                     self.admitted_at[decision.identity.number] = now.mono
-            self.last_admit_id = last.id
+            self.last_admit_id, self.passages_left = last.id, pulse_count
         else:
             actions.append(RelayOff())
         actions.append(Signal(verdict))
@@ -221,7 +226,9 @@ class Kiosk:
         return actions + self._show_for(self.screen(
             "result", verdict=verdict, colour=colour, masked=last.masked, reason=last.reason,
             reference=last.reference, at=now.wall, cached=last.cached, staff_id=last.staff_id,
-            group_left=len(decisions) if len(decisions) > 1 else 0), now)
+            group_left=len(decisions) if len(decisions) > 1 else 0,
+            references=tuple(d.reference for d in decisions if d.reference)
+            if len(decisions) > 1 else ()), now)
 
     # ---- groups -----------------------------------------------------------
 
@@ -239,6 +246,22 @@ class Kiosk:
         final, decisions = group.close(self, now)
         return self.actuate(decisions, final, decisions[-1].colour, now,
                             pulse_count=len(decisions) if final == "admit" else 1)
+
+    def abandon_group(self, now: Now) -> list:
+        """Close a party that cannot finish: every member scanned so far,
+        the one being looked up too, gets a deny row; the door stays shut."""
+        group, self.group = self.group, None
+        if group is None:
+            return []
+        pending = self.pending
+        if pending is not None:  # its answer, when it comes, is ignored
+            group.add(pending.identity, "unknown", Verdict("deny", "abandoned"), pending.started,
+                      False)
+            self.pending, self.state = None, "idle"
+        if not group.members:
+            return []
+        _, decisions = group.close(self, now, abandoned=True)
+        return self.actuate(decisions, "deny", decisions[-1].colour, now)
 
     # ---- time, health, passage --------------------------------------------
 
@@ -260,9 +283,11 @@ class Kiosk:
     def _passed(self, now: Now) -> list:
         if self.last_admit_id is None:
             return []
+        self.passages_left -= 1  # a party of N is through after N passages
         decision = self.record(None, "unknown", Verdict("admit", "passage-sensed"), now, now.mono,
                                extra={"decision_id": self.last_admit_id})
-        self.last_admit_id = None
+        if self.passages_left <= 0:
+            self.last_admit_id = None
         return [Journal(decision)]
 
     # ---- staff --------------------------------------------------------------

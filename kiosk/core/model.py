@@ -29,6 +29,9 @@ class Identity:
     kind: "iin" (a bare IIN, typed or a barcode), "id-card" (TD1 MRZ of a
     Kazakh ID card) or "passport" (TD3/TD2 MRZ or a typed passport number).
     number: the IIN, or the passport number for foreign passports.
+    birth_date: the IIN's whenever there is an IIN (its 7th digit carries the
+    century an MRZ's two-digit year does not), else the MRZ's.
+    expiry_date: the document's, from its MRZ (None for a bare or typed number).
     """
 
     kind: str
@@ -36,6 +39,7 @@ class Identity:
     iin: Optional[str] = None
     birth_date: Optional[dt.date] = None
     country: Optional[str] = None
+    expiry_date: Optional[dt.date] = None
 
     @property
     def masked(self) -> str:
@@ -48,6 +52,7 @@ class Identity:
             "iin": self.iin,
             "birth_date": self.birth_date.isoformat() if self.birth_date else None,
             "country": self.country,
+            "expiry_date": self.expiry_date.isoformat() if self.expiry_date else None,
         }
 
     def __repr__(self) -> str:  # never print a number in clear by accident
@@ -61,6 +66,9 @@ class Status:
     colour: str
     message: str = ""
     cached: bool = False  # True when served from the offline cache
+    # The service's own "Pass": False means "do not let in", whatever the
+    # colour; None when the answer did not say (older services).
+    passes: Optional[bool] = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +160,8 @@ class Screen:
           | "venue-full" (occupancy) | "out-of-service" (the journal cannot record: please see staff).
     verdict: "admit" | "deny" | "staff" on result screens.
     reason: stable code (policy reason or document refusal reason).
-    reference: refund reference on deny screens.
+    reference: refund reference on deny screens; references: every
+    member's, when a group is refused (each member may claim a refund).
     typed: masked text staff typed, on staff screens.
     until: when a locked keypad opens again (aware wall time), for the countdown.
     """
@@ -172,6 +181,7 @@ class Screen:
     group_left: int = 0
     cached: bool = False
     until: Optional[dt.datetime] = None
+    references: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -188,9 +198,11 @@ class Signal:
 
 @dataclass(frozen=True)
 class PulseRelay:
-    """Open the turnstile for at most ``seconds``."""
+    """Open the turnstile for at most ``seconds``, or until ``passages``
+    people have gone through (a group of N holds it for N)."""
 
     seconds: float
+    passages: int = 1
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,19 @@ from kiosk.core.errors import DocumentError
 from kiosk.core.model import mask
 
 SHAPES = {(30, 30, 30): "TD1", (36, 36): "TD2", (44, 44): "TD3"}
-# Document codes by format (9303 parts 4-6); a visa (V, MRV-A/B) has the
-# passport's shape but no composite check and names no person's own document.
-CODES = {"TD1": "IAC", "TD2": "IACP", "TD3": "P"}
+# Document codes by format. 9303-5 (TD1) and 9303-6 (TD2): the first
+# character is A, C or I; the second is the issuer's choice except that V
+# is never used and I never follows A. 9303-4 (TD3): P, then the issuer's
+# letter or a filler. A visa (V, MRV-A/B) has a passport's shape but names
+# no person's own document.
+CODES = {
+    "TD1": re.compile(r"[ACI][A-UW-Z<]"),
+    "TD2": re.compile(r"[ACI][A-UW-Z<]"),
+    "TD3": re.compile(r"P[A-Z<]"),
+}
+# Issuing state and nationality: three letters, or fewer padded with '<'
+# (9303-3: "D<<" for Germany); never a digit, never a letter after a filler.
+STATE = re.compile(r"[A-Z]*<*")
 MRZ_LINE = re.compile(r"[A-Z0-9<]+")
 WEIGHTS = (7, 3, 1)
 
@@ -38,7 +48,9 @@ class Mrz:
     from the codes and the number. ``optional`` keeps its fillers and its
     positions (TD1 line 1 after the number; TD3 personal number; TD2 optional
     data); ``optional_2`` is TD1 line 2's optional data. A date the document
-    marks unknown (fillers) is None."""
+    marks unknown (fillers) is None; ``birth_field`` keeps the birth date as
+    written (YYMMDD, fillers and all), for comparison with an IIN, whose
+    century the two-digit year does not carry."""
 
     format: str
     code: str
@@ -50,6 +62,7 @@ class Mrz:
     expiry_date: Optional[dt.date]
     optional: str
     optional_2: str = ""
+    birth_field: str = ""
 
     def __repr__(self) -> str:  # a document number is never printed in clear
         return (f"Mrz(format={self.format!r}, issuer={self.issuer!r}, "
@@ -104,10 +117,20 @@ def read_mrz(text: str, *, today: dt.date) -> Mrz:
                             "characters (part of it was not read?)")
     if not all(MRZ_LINE.fullmatch(line) for line in lines):
         raise DocumentError("mrz-bad-chars", "MRZ has characters other than A-Z, 0-9 and <")
-    if lines[0][0] not in CODES[shape]:
+    if not CODES[shape].fullmatch(lines[0][0:2]) or lines[0][0:2] == "AI":
         raise DocumentError("mrz-bad-type", "MRZ is not a passport's or an ID card's "
                             "(a visa or another document?)")
-    return _td1(lines, today) if shape == "TD1" else _td2_td3(lines, shape, today)
+    mrz = _td1(lines, today) if shape == "TD1" else _td2_td3(lines, shape, today)
+    for field, written in (("issuer", lines[0][2:5]), ("nationality", _nationality(lines, shape))):
+        if not STATE.fullmatch(written):
+            raise DocumentError(f"mrz-bad-{field}",
+                                f"MRZ {field.replace('issuer', 'issuing state')} is not a "
+                                "three-letter code")
+    return mrz
+
+
+def _nationality(lines: list[str], shape: str) -> str:
+    return lines[1][15:18] if shape == "TD1" else lines[1][10:13]
 
 
 def _verify(field: str, check: str, name: str) -> None:
@@ -178,7 +201,7 @@ def _td1(lines: list[str], today: dt.date) -> Mrz:
                number=number, nationality=middle[15:18].replace("<", ""),
                birth_date=_date(middle[0:6], "birth", today=today), sex=middle[7],
                expiry_date=_date(middle[8:14], "expiry", today=today),
-               optional=optional, optional_2=middle[18:29])
+               optional=optional, optional_2=middle[18:29], birth_field=middle[0:6])
 
 
 def _td2_td3(lines: list[str], shape: str, today: dt.date) -> Mrz:
@@ -199,7 +222,8 @@ def _td2_td3(lines: list[str], shape: str, today: dt.date) -> Mrz:
     return Mrz(format=shape, code=upper[0:2].replace("<", ""), issuer=upper[2:5].replace("<", ""),
                number=number, nationality=lower[10:13].replace("<", ""),
                birth_date=_date(lower[13:19], "birth", today=today), sex=lower[20],
-               expiry_date=_date(lower[21:27], "expiry", today=today), optional=optional)
+               expiry_date=_date(lower[21:27], "expiry", today=today), optional=optional,
+               birth_field=lower[13:19])
 
 
 # ---- builders: fields in, a valid MRZ out (for the demo) ---------------------

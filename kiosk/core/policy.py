@@ -76,8 +76,13 @@ def colour_table(policy: Mapping, when: dt.datetime) -> tuple[dict[str, str], Op
 def before_lookup(identity: Identity, policy: Mapping, when: dt.datetime) -> Optional[Verdict]:
     """A verdict that needs no status lookup, or None to look the person up.
 
-    Young children need no check (the age comes from the IIN); foreign
-    passports go to staff where the venue says so."""
+    An expired document is refused only where the venue chose
+    ``refuse_expired`` (it still identifies its holder); young children need
+    no check (the age comes from the IIN); foreign passports go to staff
+    where the venue says so."""
+    expiry = identity.expiry_date
+    if policy.get("refuse_expired") and expiry is not None and expiry < when.date():
+        return Verdict("deny", "expired")  # valid through its expiry day (9303-3)
     exempt = policy["exempt_under_years"]
     if exempt and identity.iin and identity.birth_date:
         if age_on(identity.birth_date, when.date()) < exempt:
@@ -97,6 +102,9 @@ def decide(identity: Optional[Identity], outcome: Outcome, policy: Mapping,
     # A colour the venue did not place anywhere goes to a person, not the door.
     decision = table.get(outcome.colour, "staff")
     reason = f"{outcome.colour}-{rule}" if rule else outcome.colour
+    if outcome.passes is False and decision == "admit":
+        # The service said no: its colour alone never opens the door.
+        decision, reason = "deny", "no-pass"  # the row's colour column keeps the colour
     if outcome.cached:
         reason += "-cached"
     return Verdict(decision, reason)

@@ -102,6 +102,11 @@ class StaffDesk:
         handler = getattr(self, "_" + self.mode.replace("-", "_"))
         return handler(key, mono)
 
+    def touch(self, mono: float) -> None:
+        """Activity other than a key (a scan): an open session stays open."""
+        if self.is_open:
+            self.last_key = max(self.last_key, mono)
+
     def expire(self, mono: float) -> list[Command]:
         """Close an idle session or abandon a half-typed PIN."""
         if self.mode != "closed" and mono - self.last_key >= self.idle_seconds:

@@ -27,9 +27,11 @@ def _session_start(kiosk, command, now: Now) -> list:
 
 
 def _session_end(kiosk, command, now: Now) -> list:
-    kiosk.group = None  # an unfinished party does not outlive its staff session
+    # An unfinished party does not outlive its staff session: closed on the
+    # record, member by member, with the door shut.
+    abandoned = kiosk.abandon_group(now)
     row = kiosk._staff_row(command.staff_id, f"session-end-{command.text}", now)
-    return [row] + _screen(kiosk, command, now)
+    return abandoned + [row] + ([] if abandoned else _screen(kiosk, command, now))
 
 
 def _pin_wrong(kiosk, command, now: Now) -> list:
@@ -79,9 +81,10 @@ def _resolve(kiosk, command, now: Now) -> list:
 
 
 def _group(kiosk, command, now: Now) -> list:
+    abandoned = kiosk.abandon_group(now)  # a new party ends the unfinished one
     kiosk.group = Group(command.number, command.staff_id)
     row = kiosk._staff_row(command.staff_id, f"group-start-{command.number}", now)
-    return [row, kiosk.idle_screen()]
+    return abandoned + [row] + ([] if abandoned else [kiosk.idle_screen()])
 
 
 def _language(kiosk, command, now: Now) -> list:

@@ -11,8 +11,17 @@ It can be told to misbehave, at start (``--fault``) or at run time
     error:CODE      answer with that HTTP status (500, 503, 429...)
     not-json        answer 200 with a body that is not JSON
     unknown-status  answer 200 with Status "purple"
+    no-pass         answer the person's colour with "Pass": false
+    bomb            a gzip body of a few kilobytes that inflates to 64 MB
     drop            close the connection without answering
     slow-drip       send the headers, then the body one byte per 0.5 s
+
+Answers can be shaped as real services send them: ``--compress auto``
+compresses with the first encoding the client accepts (gzip or deflate), as
+a reverse proxy with compression on does (or ``gzip``, ``deflate``,
+``deflate-raw`` always); ``--style`` is ``ashyq`` (every field the real
+service sends, extra ones too), ``minimal`` (IIN and Status only) or
+``other-case`` (lower-case field names, "Green").
 
 Its log shows only the last four digits of a number (the standard access log,
 which would print request lines, is silenced).
@@ -21,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import hmac
 import json
 import socket
@@ -33,6 +41,7 @@ from typing import Optional
 
 from kiosk.servers.httpd import BackgroundServer, JsonHandler, serve
 from kiosk.core.model import COLOURS, mask
+from kiosk.servers.status_shapes import COMPRESSIONS, STYLES, compress_body, gzip_bomb, shape_answer
 
 PATH = "/v2/api/qrpass/employee/check"
 DEMO_TOKEN = "demo-token"
@@ -48,14 +57,9 @@ DEMO_PEOPLE = {
     "unknown": "951111343215",
     "bin": "980440000006",
 }
-DESCRIPTIONS = {"green": "Negative PCR or vaccinated", "blue": "No PCR result, not a contact",
-                "yellow": "Contact of a case", "red": "Positive"}
-ALMATY = dt.timezone(dt.timedelta(hours=6))
 DRIP_SECONDS = 0.5
 MAX_REQUEST = 64 * 1024
 IDLE_SECONDS = 120  # a kept-alive connection left idle this long is closed, as real servers do
-
-
 def check_fault(fault: str) -> str:
     """The fault if it is one this server knows, else ValueError.
 
@@ -70,10 +74,10 @@ def check_fault(fault: str) -> str:
             return fault
     except ValueError:
         pass
-    if fault in ("", "not-json", "unknown-status", "drop", "slow-drip"):
+    if fault in ("", "not-json", "unknown-status", "no-pass", "bomb", "drop", "slow-drip"):
         return fault
     raise ValueError(f"unknown fault {fault!r}: use delay:SECONDS, error:CODE, not-json, "
-                     "unknown-status, drop or slow-drip")
+                     "unknown-status, no-pass, bomb, drop or slow-drip")
 
 
 def load_people(path: str) -> dict[str, dict]:
@@ -154,31 +158,50 @@ class _Handler(JsonHandler):
             return self._answer(int(fault[6:]), {"error": "fault"}, started, number)
         if fault == "not-json":
             return self._answer(200, {}, started, number, raw=b"<html>not json</html>")
+        if fault == "bomb":
+            return self._answer(200, {}, started, number, raw=owner.bomb(), encoding="gzip")
         if person is None:
             return self._answer(404, {"error": "unknown person"}, started, number)
         colour = "purple" if fault == "unknown-status" else person["colour"]
-        answer = {"IIN": number, "Status": colour, "StatusId": COLOURS.index(person["colour"]) + 1,
-                  "StatusDescription": DESCRIPTIONS.get(colour, ""), "Message": "",
-                  "Pass": colour in ("green", "blue"),
-                  "Date": dt.datetime.now(ALMATY).isoformat(timespec="seconds"),
-                  "Name": person.get("name", "")}
+        answer = shape_answer(owner.style, number, colour, person, body,
+                              passes=colour in ("green", "blue") and fault != "no-pass")
         self._answer(200, answer, started, number, drip=fault == "slow-drip")
 
     def _answer(self, code: int, data: dict, started: float, number: str = "", *,
-                raw: Optional[bytes] = None, drip: bool = False):
-        if drip:
-            self._drip(code, json.dumps(data, ensure_ascii=False).encode())
-        else:
-            self.answer(code, data, raw=raw)
+                raw: Optional[bytes] = None, drip: bool = False, encoding: str = ""):
+        body = raw if raw is not None else json.dumps(data, ensure_ascii=False).encode()
+        if not encoding:
+            encoding, body = self._compressed(body)
+        self._send(code, body, encoding, drip)
         self.owner.handling_times.append(time.perf_counter() - started)
         self.owner.log(f"{code} {mask(number) if number else '-'}")
 
-    def _drip(self, code: int, body: bytes):
-        """Headers at once, then the body a byte at a time; stops with the server."""
+    def _compressed(self, body: bytes) -> tuple[str, bytes]:
+        """(Content-Encoding, body) as the server's ``compress`` says."""
+        how = self.owner.compress
+        if how == "auto":
+            accepted = [part.split(";")[0].strip().lower()
+                        for part in self.headers.get("Accept-Encoding", "").split(",")]
+            how = next((name for name in accepted if name in ("gzip", "deflate")), "")
+        if not how:
+            return "", body
+        return compress_body(how, body)
+
+    def _send(self, code: int, body: bytes, encoding: str, drip: bool):
+        """Headers at once, then the body: whole, or a byte at a time
+        (stopping with the server)."""
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if not drip:
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (its deadline): nothing to answer
+            return
         for byte in body:
             self.wfile.write(bytes([byte]))
             self.wfile.flush()
@@ -201,9 +224,16 @@ class StatusServer(BackgroundServer):
     name = "status-server"
 
     def __init__(self, people: Optional[dict] = None, *, token: str = "", host: str = "127.0.0.1",
-                 port: int = 0, fault: str = "", verbose: bool = False):
+                 port: int = 0, fault: str = "", verbose: bool = False, compress: str = "",
+                 style: str = "ashyq"):
+        if compress not in COMPRESSIONS:
+            raise ValueError(f"compress must be one of {', '.join(map(repr, COMPRESSIONS))}")
+        if style not in STYLES:
+            raise ValueError(f"style must be one of {', '.join(STYLES)}")
         self.people = {str(n).upper(): {"fault": "", **p} for n, p in (people or {}).items()}
         self.token = token
+        self.compress, self.style = compress, style
+        self._bomb: Optional[bytes] = None
         self.fault = fault
         self.verbose = verbose
         self.handling_times: deque = deque(maxlen=100_000)
@@ -219,6 +249,11 @@ class StatusServer(BackgroundServer):
     @fault.setter
     def fault(self, value: str) -> None:
         self._fault = check_fault(value or "")
+
+    def bomb(self) -> bytes:
+        if self._bomb is None:  # made once: compressing 64 MB takes a moment
+            self._bomb = gzip_bomb()
+        return self._bomb
 
     def set_colour(self, number: str, colour: str) -> None:
         if colour not in COLOURS:
@@ -266,7 +301,12 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--token-file", help=f"file holding the bearer token (default: {DEMO_TOKEN!r})")
     parser.add_argument("--fault", default="", help="delay:S, error:CODE, not-json, unknown-status, "
-                                                    "drop or slow-drip")
+                                                    "no-pass, bomb, drop or slow-drip")
+    parser.add_argument("--compress", default="", choices=COMPRESSIONS,
+                        help="compress answers: auto (as the client accepts), gzip, deflate, "
+                             "deflate-raw")
+    parser.add_argument("--style", default="ashyq", choices=STYLES,
+                        help="answer fields: ashyq (all), minimal, other-case")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
     try:
@@ -282,7 +322,8 @@ def main(argv: Optional[list] = None) -> int:
             if not token:
                 raise ValueError(f"{args.token_file}: the token file is empty")
         server = StatusServer(people, token=token, host=args.host, port=args.port,
-                              fault=args.fault, verbose=not args.quiet)
+                              fault=args.fault, verbose=not args.quiet, compress=args.compress,
+                              style=args.style)
     except (OSError, ValueError) as exc:
         print(f"status-server: {exc}", file=sys.stderr)
         return 2

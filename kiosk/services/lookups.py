@@ -89,7 +89,10 @@ class LookupWorker:
             return Failure("adapter-error")
         self._health(True)
         if self.cache is not None and self.person_hash is not None:
-            self.cache.remember(self.person_hash(lookup.identity.number), status.colour)
+            # Someone the service refused ("Pass": false) is remembered as
+            # refused, so an older green in the cache cannot admit them offline.
+            colour = "red" if status.passes is False else status.colour
+            self.cache.remember(self.person_hash(lookup.identity.number), colour)
         return status
 
     def _from_cache(self, lookup: Lookup) -> Optional[Status]:

@@ -13,8 +13,16 @@ with a stable ``cause`` (the httpx way of translating at the boundary)::
     ├── rate-limited    429
     ├── http-NNN        any other status than 200
     ├── not-json        a body that is not JSON
-    ├── bad-body        JSON but not an object, too large, or about another IIN
+    ├── bad-body        JSON but not an object, too large once decoded, an
+    │                   encoding not asked for, a Pass that is not true or
+    │                   false, or about another IIN
     └── unknown-status  no Status, or not green/blue/yellow/red
+
+Answers come as real services send them: compressed (gzip or deflate, the
+encodings asked for, decoded here with a cap on the decoded size), with
+field names and colours in any case, extra fields ignored, optional ones
+missing. The service's ``Pass`` travels on the Status; ``Pass: false``
+never admits (see :func:`kiosk.core.policy.decide`).
 
 One deadline covers the whole lookup. Each phase's httpx timeout is the time
 left when the request starts, which bounds connect and each single read; a
@@ -39,6 +47,7 @@ from typing import Optional
 
 import httpx
 
+from kiosk.services.encodings import ACCEPT_ENCODING, BoundedDecoder
 from kiosk.core.errors import ConfigError, LookupFailed
 from kiosk.core.model import COLOURS, Identity, Status
 
@@ -76,7 +85,10 @@ class StatusClient:
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1,
                                 keepalive_expiry=KEEPALIVE_SECONDS),
             socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])  # one small request
-        self.client = httpx.Client(headers={"Authorization": f"Bearer {token.strip()}"},
+        # Ask only for the encodings BoundedDecoder decodes (httpx would add
+        # br or zstd whenever those packages happen to be installed).
+        self.client = httpx.Client(headers={"Authorization": f"Bearer {token.strip()}",
+                                            "Accept-Encoding": ACCEPT_ENCODING},
                                    transport=transport, trust_env=False)
 
     @classmethod
@@ -134,13 +146,12 @@ class StatusClient:
             "POST", self.url, json=body, timeout=httpx.Timeout(left), extensions={"trace": self._trace})
         response = self.client.send(request, stream=True)
         try:
-            chunks, size = [], 0
+            # Raw bytes decoded here, not iter_bytes(): the cap must hold for
+            # the decoded size while decoding, not after a bomb has expanded.
+            decoder = BoundedDecoder(response.headers.get("Content-Encoding"), MAX_BODY)
             for chunk in response.iter_raw():
-                size += len(chunk)
-                if size > MAX_BODY:
-                    raise LookupFailed("bad-body", "answer is too large")
-                chunks.append(chunk)
-            return response.status_code, b"".join(chunks)
+                decoder.feed(chunk)
+            return response.status_code, decoder.finish()
         finally:
             response.close()
 
@@ -263,7 +274,7 @@ def parse_answer(raw: bytes, asked_iin: Optional[str] = None) -> Status:
     turnstile on someone else's colour is worse than no answer.
 
     >>> parse_answer(b'{"Status": "green", "Message": "Welcome"}')
-    Status(colour='green', message='Welcome', cached=False)
+    Status(colour='green', message='Welcome', cached=False, passes=None)
     """
     try:
         data = json.loads(raw)
@@ -271,12 +282,30 @@ def parse_answer(raw: bytes, asked_iin: Optional[str] = None) -> Status:
         raise LookupFailed("not-json", "answer is not JSON") from None
     if not isinstance(data, dict):
         raise LookupFailed("bad-body", "answer is not a JSON object")
-    echoed = data.get("IIN")
+    # Field names without regard to case ("status", "STATUS"); should a
+    # name come twice in different cases, the first one wins.
+    fields: dict = {}
+    for name, value in data.items():
+        fields.setdefault(name.lower(), value)
+    echoed = fields.get("iin")
     if asked_iin and isinstance(echoed, (str, int)) and str(echoed).strip() \
             and str(echoed).strip().zfill(12) != asked_iin:
         raise LookupFailed("bad-body", "answer is about another IIN")
-    colour = data.get("Status")
+    colour = fields.get("status")
     if not isinstance(colour, str) or colour.strip().lower() not in COLOURS:
         raise LookupFailed("unknown-status", f"Status {str(colour)[:20]!r} is not a known colour")
-    message = data.get("Message") or data.get("StatusDescription") or ""
-    return Status(colour.strip().lower(), message=str(message)[:200])
+    message = fields.get("message") or fields.get("statusdescription") or ""
+    return Status(colour.strip().lower(), message=str(message)[:200],
+                  passes=_pass(fields.get("pass")))
+
+
+def _pass(value) -> Optional[bool]:
+    """The answer's Pass: True, False, or None when absent. Anything else
+    is an answer we cannot read, not a guess either way."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise LookupFailed("bad-body", f"Pass {str(value)[:20]!r} is neither true nor false")

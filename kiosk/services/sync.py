@@ -65,7 +65,7 @@ class Syncer:
         self.last_error = ""
         self.next_attempt: Optional[float] = None  # seconds from the last failure
         self.when_synced: Optional[Callable[[int], None]] = None
-        self.heartbeat = None  # kiosk.heartbeat.Heartbeat: same collector, started and stopped with us
+        self.heartbeat = None  # kiosk.services.heartbeat.Heartbeat: same collector, started and stopped with us
         self._once = threading.Lock()  # a manual sync and the worker never overlap
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
