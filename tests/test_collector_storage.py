@@ -73,6 +73,17 @@ def test_heartbeats_kiosks_and_maintenance(storage):
     assert storage.kiosks("elsewhere") == []
 
 
+def test_heartbeats_in_a_batch_keep_each_kiosks_newest(storage):
+    for kiosk in ("door-1", "door-2"):
+        storage.put_kiosk(kiosk, "h")
+    later = NOW + dt.timedelta(seconds=30)
+    storage.record_heartbeats([("door-1", {"n": 2}, later), ("door-1", {"n": 1}, NOW),
+                               ("door-2", {"n": 3}, NOW), ("ghost", {"n": 4}, NOW)])
+    latest = {k["kiosk_id"]: (k["last_heartbeat"], k["last_seen"]) for k in storage.kiosks()}
+    assert latest == {"door-1": ({"n": 2}, later), "door-2": ({"n": 3}, NOW)}
+    assert [b["data"]["n"] for b in storage.heartbeats("door-1")] == [2, 1]
+
+
 def test_purge_drops_old_events_and_heartbeats_but_keeps_counts(storage):
     storage.put_kiosk("door-1", "h", venue="cafe")
     storage.ingest(rows("door-1", ["old"], decision="admit"))

@@ -16,7 +16,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .base import EVENT_COLUMNS, Storage, StorageError, hourly
+from .base import EVENT_COLUMNS, Storage, StorageError, hourly, latest_per_kiosk
 
 ARRAY_TYPES = {"at": "timestamptz[]", "received_at": "timestamptz[]", "latency_ms": "float8[]",
                "mono": "float8[]", "cached": "int[]", "clock_synced": "int[]", "extra": "jsonb[]"}
@@ -148,6 +148,22 @@ class PostgresStorage(Storage):
                          (kiosk_id, received_at, Jsonb(data)))
             conn.execute("UPDATE kiosks SET last_seen = %s, last_heartbeat = %s WHERE kiosk_id = %s",
                          (received_at, Jsonb(data), kiosk_id))
+        self._run(work)
+
+    def record_heartbeats(self, beats):
+        if not beats:
+            return
+        latest = latest_per_kiosk(beats)
+
+        def work(conn):
+            conn.execute("SET LOCAL synchronous_commit = off")
+            conn.execute("INSERT INTO heartbeats (kiosk_id, received_at, data) "
+                         "SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::jsonb[])",
+                         ([b[0] for b in beats], [b[2] for b in beats], [json.dumps(b[1]) for b in beats]))
+            conn.execute("UPDATE kiosks SET last_seen = b.at, last_heartbeat = b.data FROM "
+                         "unnest(%s::text[], %s::timestamptz[], %s::jsonb[]) AS b(kiosk_id, at, data) "
+                         "WHERE kiosks.kiosk_id = b.kiosk_id",
+                         ([b[0] for b in latest], [b[2] for b in latest], [json.dumps(b[1]) for b in latest]))
         self._run(work)
 
     def heartbeats(self, kiosk_id, since=None, limit=1000):

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from typing import Optional, Sequence
 
-from .base import EVENT_COLUMNS, Storage, StorageError, hourly
+from .base import EVENT_COLUMNS, Storage, StorageError, hourly, latest_per_kiosk
 
 CHUNK = 1000  # rows per INSERT: 18 parameters each, under SQLite's 32,766
 
@@ -186,6 +186,15 @@ class SqliteStorage(Storage):
                        (kiosk_id, at, text))
             db.execute("UPDATE kiosks SET last_seen = ?, last_heartbeat = ? WHERE kiosk_id = ?",
                        (at, text, kiosk_id))
+        self._write(work)
+
+    def record_heartbeats(self, beats):
+        rows = [(k, _ts(at), json.dumps(data, sort_keys=True)) for k, data, at in beats]
+        latest = [(_ts(at), json.dumps(data, sort_keys=True), k) for k, data, at in latest_per_kiosk(beats)]
+
+        def work(db):
+            db.executemany("INSERT INTO heartbeats (kiosk_id, received_at, data) VALUES (?, ?, ?)", rows)
+            db.executemany("UPDATE kiosks SET last_seen = ?, last_heartbeat = ? WHERE kiosk_id = ?", latest)
         self._write(work)
 
     def heartbeats(self, kiosk_id, since=None, limit=1000):
