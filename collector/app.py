@@ -98,6 +98,17 @@ class TokenCache:
         self.storage, self.seconds, self.size = storage, seconds, size
         self.entries: dict[str, tuple[float, Optional[str]]] = {}
 
+    async def warm(self) -> None:
+        """Every kiosk's hash at start: a fleet's first round of heartbeats
+        after a restart would otherwise be 10,000 database lookups at once."""
+        until = time.monotonic() + self.seconds
+        try:
+            hashes = await run_in_threadpool(self.storage.token_hashes)
+        except StorageError as exc:
+            log.error("token cache not warmed: %s", exc)
+            return
+        self.entries.update((kiosk, (until, stored)) for kiosk, stored in list(hashes.items())[:self.size])
+
     async def get(self, kiosk_id: str) -> Optional[str]:
         now = time.monotonic()
         entry = self.entries.get(kiosk_id)
@@ -193,6 +204,7 @@ async def _internal(request: Request, exc: Exception) -> JSONResponse:
 def _lifespan(settings: Settings, storage: Storage):
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        await app.state.tokens.warm()
         tasks = [asyncio.create_task(app.state.heartbeats.run())]
         if settings.retention_days:
             tasks.append(asyncio.create_task(_purge_forever(settings, storage)))

@@ -61,6 +61,7 @@ def test_events_keep_the_sealed_box_and_no_clear_number(storage):
 def test_heartbeats_kiosks_and_maintenance(storage):
     storage.put_kiosk("door-1", hash_token("a"), venue="cafe", name="front door")
     assert storage.token_hash("door-1") == hash_token("a") and storage.token_hash("nope") is None
+    assert storage.token_hashes() == {"door-1": hash_token("a")}
     assert storage.kiosks()[0]["last_seen"] is None
     storage.record_heartbeat("door-1", {"version": "0.1.0", "backlog": 3}, NOW)
     storage.record_heartbeat("door-1", {"version": "0.1.1", "backlog": 0}, NOW + dt.timedelta(seconds=30))

@@ -85,6 +85,10 @@ class Storage(ABC):
     def token_hash(self, kiosk_id: str) -> Optional[str]:
         """The stored hash of the kiosk's token, None for an unknown kiosk."""
 
+    def token_hashes(self) -> dict[str, str]:
+        """Every kiosk's token hash, to warm the app's token cache at start."""
+        return {}
+
     @abstractmethod
     def kiosks(self, venue: Optional[str] = None) -> list[dict]:
         """Every kiosk (of one venue): kiosk_id, venue, name, maintenance,
