@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -75,6 +76,7 @@ class Load:
         self.beat_latency: list[float] = []
         self.sync_latency: list[float] = []
         self.beat_times: list[float] = []
+        self.failure_kinds: dict[str, int] = {}
         self.beat_failures = 0
         self.sync_failures = 0
         self.acked_times: list[tuple[float, int]] = []
@@ -116,8 +118,10 @@ class Load:
                 self.beat_latency.append(time.perf_counter() - begun)
                 self.beat_times.append(time.monotonic())
                 return
-        except (OSError, asyncio.IncompleteReadError, TimeoutError):
-            pass
+            kind = f"heartbeat {status}"
+        except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+            kind = f"heartbeat {type(exc).__name__}"
+        self.failure_kinds[kind] = self.failure_kinds.get(kind, 0) + 1
         self.beat_failures += 1
 
     async def kiosk_sync(self, kiosk: str) -> None:
@@ -126,7 +130,7 @@ class Load:
         ids = [uuid.uuid4().hex for _ in range(self.args.kiosk_events)]
         self.generated.update(ids)
         body = json.dumps({"events": [event(kiosk, i, at) for i in ids]}).encode()
-        for _ in range(100):
+        for attempt in range(100):
             begun = time.perf_counter()
             try:
                 status, answer, conn = await post("127.0.0.1", self.port, f"/v1/kiosks/{kiosk}/events",
@@ -138,10 +142,13 @@ class Load:
                     self.sync_latency.append(time.perf_counter() - begun)
                     self.acked_times.append((time.monotonic(), len(ids)))
                     return
-            except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError):
-                pass
+                self.failure_kinds[f"sync {status}"] = self.failure_kinds.get(f"sync {status}", 0) + 1
+            except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as exc:
+                kind = f"sync {type(exc).__name__}"
+                self.failure_kinds[kind] = self.failure_kinds.get(kind, 0) + 1
             self.sync_failures += 1
-            await asyncio.sleep(1)
+            # kiosk/sync.py's full-jitter backoff (capped lower for a short run)
+            await asyncio.sleep(random.uniform(0, min(30, 2 ** min(attempt + 1, 10))))
 
     async def sender(self, number: int) -> None:
         """Batches for kiosks in turn; a batch is resent until acknowledged."""
@@ -250,7 +257,8 @@ def main(argv=None) -> int:
     with PostgresServer(fsync=True) as pg:
         url = pg.create_database("bench")
         register(url, [f"k{n:05d}" for n in range(args.kiosks)])
-        with open(os.path.join(pg.folder, "collector.log"), "ab") as log:
+        log_path = os.path.join(tempfile.gettempdir(), f"bench-collector-{os.getpid()}.log")
+        with open(log_path, "ab") as log:
             load, start, end, outage = asyncio.run(run(args, free_port(), url, log))
         total, distinct = count_rows(url)
     lost = len(load.generated - load.acknowledged)
@@ -283,6 +291,7 @@ def main(argv=None) -> int:
         f"PostgreSQL ({distinct:,} distinct ids), **{lost} lost, {total - distinct} duplicated**; "
         f"{load.sync_failures} batch attempts failed and were resent, {load.duplicates_answered} "
         f"events answered as duplicates on resend, {stored_not_acked} stored but never acknowledged.",
+        f"- Failures by kind: {dict(sorted(load.failure_kinds.items())) or 'none'}; collector log {log_path}.",
     ]
     (print if args.no_record else lambda *_: None)("\n".join(lines))
     if not args.no_record:
