@@ -3,6 +3,7 @@ the protocol, and each abuse the old reference server fell to."""
 import json
 import socket
 import threading
+import time
 
 import httpx
 import pytest
@@ -212,7 +213,9 @@ def test_a_heartbeat_is_kept_and_answered_with_settings(served):
     answer = httpx.post(collector.direct_url + "/v1/kiosks/door-1/heartbeat", json=beat, headers=AUTH)
     assert answer.status_code == 200
     assert answer.json()["interval"] == 15 and "below the minimum 0.2.0" in answer.json()["warnings"][0]
-    (kiosk,) = [k for k in collector.storage.kiosks() if k["kiosk_id"] == "door-1"]
+    deadline = time.monotonic() + 30  # written within heartbeat_flush (1 s) of the answer
+    while not (kiosk := collector.storage.kiosks()[0])["last_seen"] and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert kiosk["last_heartbeat"] == beat and kiosk["last_seen"] is not None
     too_big = httpx.post(collector.direct_url + "/v1/kiosks/door-1/heartbeat",
                          json={"x": "y" * 70_000}, headers=AUTH)

@@ -2,6 +2,8 @@
 both databases; the console script itself once."""
 import datetime as dt
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -97,3 +99,25 @@ def test_the_collector_imports_nothing_from_the_kiosk():
                           "print([m for m in sys.modules if m == 'kiosk' or m.startswith('kiosk.')])"],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and run.stdout.strip() == "[]", run.stderr
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="apt-get install systemd")
+def test_the_systemd_unit_verifies_and_is_hardened(tmp_path):
+    """As tests/test_systemd.py does for the kiosk: a throwaway root holding
+    the unit and a stub at its ExecStart path, so any other complaint fails."""
+    unit = os.path.join(os.path.dirname(os.path.dirname(__file__)), "systemd", "ashyq-collector.service")
+    stub = tmp_path / "opt/ashyq-kiosk/venv/bin/ashyq-collector"
+    stub.parent.mkdir(parents=True)
+    stub.write_text("#!/bin/sh\nexit 0\n")
+    stub.chmod(0o755)
+    (tmp_path / "etc/systemd/system").mkdir(parents=True)
+    shutil.copy(unit, tmp_path / "etc/systemd/system")
+    run = subprocess.run(["systemd-analyze", "verify", "--recursive-errors=no", "--man=no",
+                          f"--root={tmp_path}", "ashyq-collector.service"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and not run.stderr.strip(), run.stderr
+    security = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", unit],
+                              capture_output=True, text=True, timeout=60)
+    level = re.search(r"Overall exposure level for ashyq-collector\.service: (\d+(?:\.\d+)?)",
+                      security.stdout)
+    assert level and float(level.group(1)) <= 2.0, security.stdout[-2000:]

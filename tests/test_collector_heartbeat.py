@@ -66,6 +66,7 @@ def test_the_daemon_reports_its_health(daemon):
     assert decided.get(timeout=10).decision == "admit"
     answer = beat.beat_once()
     assert answer["interval"] == 30 and "below the minimum 99.0" in answer["warnings"][0]
+    wait_for(lambda: (collector.storage.kiosks()[0]["last_heartbeat"] or {}).get("today"))
     (kiosk,) = collector.storage.kiosks()
     report = kiosk["last_heartbeat"]
     assert report["devices"] == {"scanner": True} and report["journal_ok"] is True

@@ -61,6 +61,7 @@ def test_events_keep_the_sealed_box_and_no_clear_number(storage):
 def test_heartbeats_kiosks_and_maintenance(storage):
     storage.put_kiosk("door-1", hash_token("a"), venue="cafe", name="front door")
     assert storage.token_hash("door-1") == hash_token("a") and storage.token_hash("nope") is None
+    assert storage.token_hashes() == {"door-1": hash_token("a")}
     assert storage.kiosks()[0]["last_seen"] is None
     storage.record_heartbeat("door-1", {"version": "0.1.0", "backlog": 3}, NOW)
     storage.record_heartbeat("door-1", {"version": "0.1.1", "backlog": 0}, NOW + dt.timedelta(seconds=30))
@@ -71,6 +72,17 @@ def test_heartbeats_kiosks_and_maintenance(storage):
     assert storage.set_maintenance("door-1", True) and storage.kiosks()[0]["maintenance"] is True
     assert not storage.set_maintenance("ghost", True)
     assert storage.kiosks("elsewhere") == []
+
+
+def test_heartbeats_in_a_batch_keep_each_kiosks_newest(storage):
+    for kiosk in ("door-1", "door-2"):
+        storage.put_kiosk(kiosk, "h")
+    later = NOW + dt.timedelta(seconds=30)
+    storage.record_heartbeats([("door-1", {"n": 2}, later), ("door-1", {"n": 1}, NOW),
+                               ("door-2", {"n": 3}, NOW), ("ghost", {"n": 4}, NOW)])
+    latest = {k["kiosk_id"]: (k["last_heartbeat"], k["last_seen"]) for k in storage.kiosks()}
+    assert latest == {"door-1": ({"n": 2}, later), "door-2": ({"n": 3}, NOW)}
+    assert [b["data"]["n"] for b in storage.heartbeats("door-1")] == [2, 1]
 
 
 def test_purge_drops_old_events_and_heartbeats_but_keeps_counts(storage):

@@ -32,6 +32,16 @@ def hour_of(at: Optional[dt.datetime], received: dt.datetime) -> dt.datetime:
     return (at or received).astimezone(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
 
 
+def latest_per_kiosk(beats: Sequence[tuple]) -> list[tuple]:
+    """(kiosk_id, data, received_at) keeping each kiosk's newest, sorted by kiosk
+    so concurrent writers update rows in one order."""
+    newest: dict = {}
+    for beat in beats:
+        if beat[0] not in newest or beat[2] >= newest[beat[0]][2]:
+            newest[beat[0]] = beat
+    return [newest[k] for k in sorted(newest)]
+
+
 def hourly(rows: Sequence[tuple]) -> list[tuple]:
     """(kiosk_id, hour, decision, reason, n) for newly stored event rows,
     sorted so two writers upsert in one order and cannot deadlock."""
@@ -74,6 +84,10 @@ class Storage(ABC):
     @abstractmethod
     def token_hash(self, kiosk_id: str) -> Optional[str]:
         """The stored hash of the kiosk's token, None for an unknown kiosk."""
+
+    def token_hashes(self) -> dict[str, str]:
+        """Every kiosk's token hash, to warm the app's token cache at start."""
+        return {}
 
     @abstractmethod
     def kiosks(self, venue: Optional[str] = None) -> list[dict]:
@@ -119,6 +133,12 @@ class Storage(ABC):
     @abstractmethod
     def record_heartbeat(self, kiosk_id: str, data: dict, received_at: dt.datetime) -> None:
         """Keep the heartbeat in the history and as the kiosk's latest."""
+
+    def record_heartbeats(self, beats: Sequence[tuple[str, dict, dt.datetime]]) -> None:
+        """Several (kiosk_id, data, received_at) at once, in one transaction
+        where the backend can; the latest per kiosk becomes its last heartbeat."""
+        for kiosk_id, data, received_at in sorted(beats, key=lambda beat: beat[2]):
+            self.record_heartbeat(kiosk_id, data, received_at)
 
     @abstractmethod
     def heartbeats(self, kiosk_id: str, since: Optional[dt.datetime] = None,

@@ -16,7 +16,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .base import EVENT_COLUMNS, Storage, StorageError, hourly
+from .base import EVENT_COLUMNS, Storage, StorageError, hourly, latest_per_kiosk
 
 ARRAY_TYPES = {"at": "timestamptz[]", "received_at": "timestamptz[]", "latency_ms": "float8[]",
                "mono": "float8[]", "cached": "int[]", "clock_synced": "int[]", "extra": "jsonb[]"}
@@ -80,6 +80,9 @@ class PostgresStorage(Storage):
         rows = self._read("SELECT token_hash FROM kiosks WHERE kiosk_id = %s", (kiosk_id,))
         return rows[0]["token_hash"] if rows else None
 
+    def token_hashes(self):
+        return {r["kiosk_id"]: r["token_hash"] for r in self._read("SELECT kiosk_id, token_hash FROM kiosks")}
+
     def kiosks(self, venue=None):
         sql = ("SELECT kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat "
                "FROM kiosks")
@@ -142,10 +145,28 @@ class PostgresStorage(Storage):
 
     def record_heartbeat(self, kiosk_id, data, received_at):
         def work(conn):
+            # A heartbeat lost in a crash is replaced 30 s later: not worth an fsync wait.
+            conn.execute("SET LOCAL synchronous_commit = off")
             conn.execute("INSERT INTO heartbeats (kiosk_id, received_at, data) VALUES (%s, %s, %s)",
                          (kiosk_id, received_at, Jsonb(data)))
             conn.execute("UPDATE kiosks SET last_seen = %s, last_heartbeat = %s WHERE kiosk_id = %s",
                          (received_at, Jsonb(data), kiosk_id))
+        self._run(work)
+
+    def record_heartbeats(self, beats):
+        if not beats:
+            return
+        latest = latest_per_kiosk(beats)
+
+        def work(conn):
+            conn.execute("SET LOCAL synchronous_commit = off")
+            conn.execute("INSERT INTO heartbeats (kiosk_id, received_at, data) "
+                         "SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::jsonb[])",
+                         ([b[0] for b in beats], [b[2] for b in beats], [json.dumps(b[1]) for b in beats]))
+            conn.execute("UPDATE kiosks SET last_seen = b.at, last_heartbeat = b.data FROM "
+                         "unnest(%s::text[], %s::timestamptz[], %s::jsonb[]) AS b(kiosk_id, at, data) "
+                         "WHERE kiosks.kiosk_id = b.kiosk_id",
+                         ([b[0] for b in latest], [b[2] for b in latest], [json.dumps(b[1]) for b in latest]))
         self._run(work)
 
     def heartbeats(self, kiosk_id, since=None, limit=1000):

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from typing import Optional, Sequence
 
-from .base import EVENT_COLUMNS, Storage, StorageError, hourly
+from .base import EVENT_COLUMNS, Storage, StorageError, hourly, latest_per_kiosk
 
 CHUNK = 1000  # rows per INSERT: 18 parameters each, under SQLite's 32,766
 
@@ -96,6 +96,9 @@ class SqliteStorage(Storage):
     def token_hash(self, kiosk_id):
         rows = self._read("SELECT token_hash FROM kiosks WHERE kiosk_id = ?", (kiosk_id,))
         return rows[0]["token_hash"] if rows else None
+
+    def token_hashes(self):
+        return {r["kiosk_id"]: r["token_hash"] for r in self._read("SELECT kiosk_id, token_hash FROM kiosks")}
 
     def kiosks(self, venue=None):
         sql = ("SELECT kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat "
@@ -186,6 +189,15 @@ class SqliteStorage(Storage):
                        (kiosk_id, at, text))
             db.execute("UPDATE kiosks SET last_seen = ?, last_heartbeat = ? WHERE kiosk_id = ?",
                        (at, text, kiosk_id))
+        self._write(work)
+
+    def record_heartbeats(self, beats):
+        rows = [(k, _ts(at), json.dumps(data, sort_keys=True)) for k, data, at in beats]
+        latest = [(_ts(at), json.dumps(data, sort_keys=True), k) for k, data, at in latest_per_kiosk(beats)]
+
+        def work(db):
+            db.executemany("INSERT INTO heartbeats (kiosk_id, received_at, data) VALUES (?, ?, ?)", rows)
+            db.executemany("UPDATE kiosks SET last_seen = ?, last_heartbeat = ? WHERE kiosk_id = ?", latest)
         self._write(work)
 
     def heartbeats(self, kiosk_id, since=None, limit=1000):

@@ -1,6 +1,7 @@
-"""What the two reference servers (status service, collector) share: a
-threaded HTTP server on a background thread, JSON answers, and a foreground
-``serve`` for their command lines. Standard library only.
+"""The reference status server's HTTP plumbing (and the tests' fault proxy in
+front of the collector): a threaded HTTP server on a background thread, JSON
+answers, and a foreground ``serve`` for a command line. Standard library
+only. The collector itself is a separate service (collector/, ASGI).
 
     >>> class Hello(JsonHandler):
     ...     def do_POST(self):
