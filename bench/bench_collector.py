@@ -195,7 +195,7 @@ def start_collector(url: str, port: int, log) -> subprocess.Popen:
                 return process
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError("collector exited at start")
+                raise RuntimeError("collector exited at start") from None
             time.sleep(0.05)
     raise RuntimeError("collector did not start")
 

@@ -28,9 +28,9 @@ import time
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-from gpiozero.pins.mock import MockFactory, MockPin  # noqa: E402
+from gpiozero.pins.mock import MockFactory, MockPin
 
-from bench.results import percentile, record  # noqa: E402
+from bench.results import percentile, record
 
 TOKEN = "bench-token"
 

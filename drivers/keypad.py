@@ -191,7 +191,7 @@ class MatrixKeypad:
                 if self.when_key:
                     try:
                         self.when_key(key)
-                    except Exception:  # noqa: BLE001 - a bad handler must not stop the keypad
+                    except Exception:
                         log.exception("when_key failed for %r", key)
 
     def start(self) -> None:

@@ -26,7 +26,7 @@ import pygame
 from kiosk.core.model import Screen
 
 from . import shapes
-from .contrast import INK, WHITE, ink_for
+from .contrast import WHITE, ink_for
 from .layout import Canvas, Line, block_height, font, group_line  # noqa: F401 - font: tests measure glyphs
 from .refund import refund_band
 from .staff_screen import draw_staff

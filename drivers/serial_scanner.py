@@ -196,6 +196,6 @@ class SerialScanner:
             return
         try:
             callback(*args)
-        except Exception:  # noqa: BLE001 - a broken callback must not stop the scanner
+        except Exception:
             log.exception("scanner callback %s failed",
                           getattr(callback, "__name__", "when_*"))

@@ -107,12 +107,6 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "mrz-iin-mismatch": ("ЖСН мен туған күн сәйкес емес", "ИИН не совпадает с датой рождения",
                          "IIN and birth date disagree"),
     "not-digits": ("ЖСН тек цифрлардан тұрады", "ИИН состоит только из цифр", "An IIN has only digits"),
-    "born-in-future": ("ЖСН-дағы туған күн әлі келмеген", "Дата рождения в ИИН ещё не наступила",
-                       "The IIN's birth date is in the future"),
-    "expired": ("Құжаттың мерзімі өтіп кеткен", "Срок действия документа истёк",
-                "This document has expired"),
-    "group-abandoned": ("Топты тексеру тоқтатылды", "Проверка группы прервана",
-                        "The group check was abandoned"),
     "bad-country": ("Ел коды қате", "Неверный код страны", "Not a country code"),
     # issue 12: birth dates, strict MRZ fields, expiry, the service's Pass, groups
     "born-in-future": ("ЖСН-дағы туған күн болашақта", "Дата рождения в ИИН в будущем",

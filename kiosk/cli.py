@@ -73,7 +73,7 @@ def _run(args) -> int:
         return run(args.config)
     except KioskError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a start that fails says why in one line
+    except Exception as exc:
         # Configuration is validated before this point, so this is a fault
         # of the machine or a bug: one line for the technician, the details
         # at debug level for a developer.

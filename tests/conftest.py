@@ -11,8 +11,8 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
 
-from kiosk.app.config import load_text  # noqa: E402
-from kiosk.core.model import Now  # noqa: E402
+from kiosk.app.config import load_text
+from kiosk.core.model import Now
 
 ALMATY = ZoneInfo("Asia/Almaty")
 # A Wednesday evening; weekend rules do not apply unless a test moves it.

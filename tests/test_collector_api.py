@@ -171,7 +171,7 @@ def test_an_idle_connection_is_closed(served):
     with socket.create_connection((host, int(port)), timeout=30) as sock:
         assert sock.recv(1) == b""  # the server hung up; recv would time out otherwise
     with socket.create_connection((host, int(port)), timeout=30) as sock:  # after one request
-        sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         answer = b""
         while chunk := sock.recv(4096):
             answer += chunk

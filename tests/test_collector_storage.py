@@ -1,7 +1,6 @@
 """The storage interface, the same tests on SQLite and on a real PostgreSQL."""
 import datetime as dt
 
-import pytest
 
 from collector.protocol import event_rows, hash_token
 from collector.storage import open_storage

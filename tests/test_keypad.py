@@ -214,7 +214,7 @@ def window_source(app):
     names = {"enter": ("return", "\r"), "*": ("*", "*")}
 
     def press(key):
-        for kind, value in display._key(*names.get(key, (key, key))):
+        for _kind, value in display._key(*names.get(key, (key, key))):
             app.key(value, "window")
     return press
 

@@ -84,7 +84,7 @@ def test_what_the_speaker_plays(tmp_path):
     """SDL's disk driver writes the mixed output to a file: the tones are in it.
     A subprocess, because SDL reads its audio driver once per process."""
     out = tmp_path / "audio.raw"
-    script = textwrap.dedent(f"""
+    script = textwrap.dedent("""
         import datetime as dt, time, array
         from drivers.sound import Sound
         sound = Sound(volume=0.8, driver="disk")

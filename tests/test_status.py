@@ -352,7 +352,7 @@ class RawServer:
     def __init__(self):
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.listener.settimeout(0.05)
-        self.url = "http://127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         self.respond = answer_json({"Status": "green"})
         self.requests, self.accepted = [], 0
         self.stop = threading.Event()
@@ -363,7 +363,7 @@ class RawServer:
         while not self.stop.is_set():
             try:
                 conn, _ = self.listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             self.accepted += 1
             thread = threading.Thread(target=self._serve, args=(conn,))

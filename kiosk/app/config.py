@@ -123,7 +123,8 @@ def _check_value(key: Key, value: Any) -> Optional[str]:
     if not isinstance(value, kinds):
         return f"expected {_type_name(key.type)}, got {value!r}"
     if key.choices is not None and value not in key.choices:
-        return f"{value!r} is not one of {', '.join(map(repr, key.choices))}{_suggest(str(value), map(str, key.choices))}"
+        choices = ', '.join(map(repr, key.choices))
+        return f"{value!r} is not one of {choices}{_suggest(str(value), map(str, key.choices))}"
     if key.min is not None and isinstance(value, (int, float)) and value < key.min:
         return f"{value!r} is below the minimum {key.min}"
     if key.max is not None and isinstance(value, (int, float)) and value > key.max:

@@ -33,7 +33,7 @@ def http_url(value: str) -> Optional[str]:
     """An http:// or https:// URL with a host (and a valid port if any)."""
     try:
         parts = urlsplit(value.strip())
-        parts.port  # raises for a port out of range or not a number
+        _ = parts.port  # raises for a port out of range or not a number
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:

@@ -313,5 +313,5 @@ class App:
 def _quietly(close: Callable) -> None:
     try:
         close()
-    except Exception:  # noqa: BLE001 - one broken part must not keep the rest open
+    except Exception:
         log.exception("while closing %r", close)

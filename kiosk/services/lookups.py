@@ -84,7 +84,7 @@ class LookupWorker:
             log.warning("lookup failed: %s (%s)", exc.cause, lookup.identity.masked)
             self._health(exc.cause not in OFFLINE_CAUSES)
             return self._from_cache(lookup) or Failure(exc.cause)
-        except Exception:  # noqa: BLE001 - a bug in an adapter is a failed lookup, not a crash
+        except Exception:
             log.exception("status adapter raised")
             return Failure("adapter-error")
         self._health(True)

@@ -107,7 +107,7 @@ class Syncer:
         if stored + duplicates and self.when_synced:
             try:
                 self.when_synced(stored + duplicates)
-            except Exception:  # noqa: BLE001 - a listener's bug must not stop sync
+            except Exception:
                 log.exception("when_synced callback raised")
         return sent, stored, duplicates
 
@@ -162,7 +162,7 @@ class Syncer:
                 wait = backoff_delay(self.failures, self.rng, cap=self.max_backoff)
                 log.warning("sync failed (%d in a row): %s; next try in %.1f s",
                             self.failures, exc, wait)
-            except Exception:  # noqa: BLE001 - the worker outlives a bug in one round
+            except Exception:
                 self.failures += 1
                 self.last_error = "internal error (see log)"
                 wait = backoff_delay(self.failures, self.rng, cap=self.max_backoff)

@@ -158,7 +158,7 @@ def _run_all(checks: list[tuple[str, float, Callable[[], Row]]]) -> list[Row]:
         thread = threading.Thread(target=run, args=(name, check), daemon=True, name=f"doctor-{name}")
         thread.start()
         threads.append((name, limit, thread))
-    for name, limit, thread in threads:
+    for _name, limit, thread in threads:
         thread.join(max(0.0, started + limit - time.monotonic()))
     return [results.get(name, Row(name, "FAIL", f"no answer within {limit:g} s"))
             for name, limit, _ in threads]
