@@ -184,19 +184,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def listeners(port: int) -> int:
+    """Sockets listening on ``port`` (one per instance with SO_REUSEPORT)."""
+    with open("/proc/net/tcp", encoding="ascii") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return sum(1 for row in rows if row[1].endswith(f":{port:04X}") and row[3] == "0A")
+
+
 def start_collector(url: str, port: int, log) -> subprocess.Popen:
     script = os.path.join(os.path.dirname(sys.executable), "ashyq-collector")
-    process = subprocess.Popen([script, "--db", url, "serve", "--port", str(port), *EXTRA],
+    before = listeners(port)
+    process = subprocess.Popen([script, "--db", url, "serve", "--port", str(port), "--reuse-port", *EXTRA],
                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return process
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError("collector exited at start") from None
-            time.sleep(0.05)
+        if listeners(port) > before:
+            return process
+        if process.poll() is not None:
+            raise RuntimeError("collector exited at start")
+        time.sleep(0.05)
     raise RuntimeError("collector did not start")
 
 
@@ -222,22 +228,24 @@ def count_rows(url: str) -> tuple[int, int]:
 
 async def run(args, port: int, url: str, log) -> tuple[Load, float, float, float]:
     load = Load(args, port)
-    collector = start_collector(url, port, log)
+    collectors = [start_collector(url, port, log) for _ in range(args.instances)]
     start = time.monotonic()
     tasks = [asyncio.create_task(load.heartbeats(start))]
     tasks += [asyncio.create_task(load.sender(n)) for n in range(args.senders)]
     await asyncio.sleep(args.seconds / 2)
-    collector.send_signal(signal.SIGKILL)  # the harshest restart: no graceful drain
-    collector.wait()
+    for collector in collectors:
+        collector.send_signal(signal.SIGKILL)  # the harshest restart: no graceful drain
+        collector.wait()
     killed = time.monotonic()
-    collector = await asyncio.to_thread(start_collector, url, port, log)
+    collectors = [await asyncio.to_thread(start_collector, url, port, log) for _ in range(args.instances)]
     back = time.monotonic()
     await asyncio.sleep(args.seconds / 2)
     load.stop.set()
     await asyncio.gather(*tasks)
     end = time.monotonic()
-    collector.send_signal(signal.SIGTERM)
-    collector.wait(timeout=30)
+    for collector in collectors:
+        collector.send_signal(signal.SIGTERM)
+        collector.wait(timeout=30)
     load.outage = (killed, back)
     return load, start, end, back - killed
 
@@ -251,6 +259,7 @@ def main(argv=None) -> int:
     parser.add_argument("--kiosk-events", type=int, default=0,
                         help="each kiosk also syncs this many new events every interval")
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--instances", type=int, default=1, help="collector processes on one port")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args(argv)
     from tests.pg import PostgresServer
@@ -276,7 +285,8 @@ def main(argv=None) -> int:
         f"- Setup: {args.kiosks:,} simulated kiosks heartbeating every {args.interval:g} s (a new "
         f"connection each) and each syncing {args.kiosk_events} new events as often; "
         f"{args.senders} further syncs pushing {args.batch}-event batches flat out; "
-        f"{seconds:.0f} s; one `ashyq-collector serve {' '.join(EXTRA)}` process (PostgreSQL "
+        f"{seconds:.0f} s; {args.instances} `ashyq-collector serve --reuse-port {' '.join(EXTRA)}` "
+        f"process(es) on one port (PostgreSQL "
         f"{os.path.basename(os.path.dirname(pg.bin))}, fsync on, unix socket); "
         f"collector SIGKILLed and restarted at half time (down {outage:.1f} s). "
         f"Load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine).",

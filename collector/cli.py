@@ -40,7 +40,7 @@ def _serve(args) -> int:
     print(f"collector: http://{args.host}:{args.port}/ ({storage.dialect})", file=sys.stderr, flush=True)
     try:
         options = {"http": args.http} if args.http else {}
-        return serve(app, host=args.host, port=args.port, **options)
+        return serve(app, host=args.host, port=args.port, reuse_port=args.reuse_port, **options)
     finally:
         storage.close()
 
@@ -143,6 +143,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--min-version", default="", help="kiosks below it are warned")
     p.add_argument("--retention-days", type=int, default=0, help="purge events older (0: keep)")
     p.add_argument("--http", choices=["h11", "httptools"], help="HTTP parser (default h11, bounded)")
+    p.add_argument("--reuse-port", action="store_true",
+                   help="share the port with other instances (one per core)")
     p.set_defaults(run=_serve)
     p = sub.add_parser("kiosk", help="add a kiosk (prints its token), list, maintenance on/off")
     p.add_argument("action", choices=["add", "list", "maintenance", "active"])

@@ -91,10 +91,20 @@ def config(app, *, host: str = "127.0.0.1", port: int = 8090, log_level: str = "
     return uvicorn.Config(app, **options)
 
 
-def serve(app, **options) -> int:
-    """Foreground until SIGTERM/SIGINT (uvicorn finishes requests in flight)."""
+def serve(app, *, reuse_port: bool = False, **options) -> int:
+    """Foreground until SIGTERM/SIGINT (uvicorn finishes requests in flight).
+    ``reuse_port``: several processes listen on one port and the kernel
+    spreads connections over them (the service is stateless), one per core."""
     server = uvicorn.Server(config(app, **options))
-    server.run()
+    sockets = None
+    if reuse_port:
+        sock = socket.socket(socket.AF_INET6 if ":" in server.config.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((server.config.host, server.config.port))
+        sock.listen(server.config.backlog)
+        sockets = [sock]
+    server.run(sockets=sockets)
     return 0 if server.started else 1
 
 

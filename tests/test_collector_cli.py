@@ -4,8 +4,10 @@ import datetime as dt
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -121,3 +123,39 @@ def test_the_systemd_unit_verifies_and_is_hardened(tmp_path):
     level = re.search(r"Overall exposure level for ashyq-collector\.service: (\d+(?:\.\d+)?)",
                       security.stdout)
     assert level and float(level.group(1)) <= 2.0, security.stdout[-2000:]
+
+
+def test_two_instances_share_one_port_and_one_database(storage_url, tmp_path):
+    """Stateless: with --reuse-port two processes serve one port, and what
+    either acknowledges is in the one database."""
+    import httpx
+    assert main(["--db", storage_url, "kiosk", "add", "door-1", "--token", "t"]) == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = os.path.join(os.path.dirname(sys.executable), "ashyq-collector")
+    command = [script, "--db", storage_url, "serve", "--port", str(port), "--reuse-port"]
+    log = open(tmp_path / "log", "ab")
+    processes = [subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 60
+        acknowledged = set()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10,
+                          headers={"Authorization": "Bearer t", "Connection": "close"}) as client:
+            for n in range(40):
+                while True:
+                    try:
+                        answer = client.post("/v1/kiosks/door-1/events", json={"events": [{"id": f"e{n}"}]})
+                        break
+                    except httpx.TransportError:
+                        assert time.monotonic() < deadline and all(p.poll() is None for p in processes)
+                        time.sleep(0.05)
+                acknowledged.update(answer.json()["stored"])
+        assert all(p.poll() is None for p in processes)  # both bound the port and kept running
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+        log.close()
+    with open_storage(storage_url) as storage:
+        assert sorted(storage.event_ids()) == sorted(acknowledged) and len(acknowledged) == 40

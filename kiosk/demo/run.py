@@ -135,7 +135,7 @@ def main(*, headless: bool = False, screenshots: str = "", scans=None) -> int:
     server = StatusServer(load_people(str(people_file)), token=demo_secrets().status_token).start()
     relay = PtyRelay().start()
     cfg = demo_config(state_dir, server.url, relay.scanner_path, headless=headless)
-    from kiosk.demo_collector import DemoCollector
+    from kiosk.demo.collector import DemoCollector
     collector = DemoCollector(state_dir, kiosk_id=cfg.kiosk.id, venue=cfg.kiosk.venue).start()
     secrets = demo_secrets()
     if collector.url:
