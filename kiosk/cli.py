@@ -166,7 +166,7 @@ def parser() -> argparse.ArgumentParser:
     p = command("hash-pin", _hash_pin, "print a staff PIN hash for the secrets file")
     p.add_argument("--pin", default="", help="the PIN (prompted when absent)")
     for name, text in (("status-server", "the reference status service (--help for its options)"),
-                       ("collector", "the reference journal collector (--help for its options)")):
+                       ("collector", "collector keys (--keygen); the service itself is ashyq-collector")):
         p = command(name, _passthrough(PASSTHROUGH[name]), text)
         p.add_argument("rest", nargs=argparse.REMAINDER)
     return top
