@@ -50,13 +50,15 @@ def test_no_ready_where_nothing_can_be_recorded(tmp_path, server, daemons, tmpfs
     state = tmp_path / "state"
     if fault == "read-only":
         tmpfs(state, readonly=True)
-        expected = "Read-only file system"
+        expected = ("Read-only file system",)
     elif fault == "full":
         fill(tmpfs(state, size="1m"))
-        expected = "No space left on device"
+        expected = ("No space left on device",)
     else:
         corrupt_journal(str(state))
-        expected = "quick_check"
+        # SQLite may notice the damage while opening (a damaged schema page)
+        # or only in quick_check: either way one line that names the journal.
+        expected = ("quick_check", "malformed")
     log_path = tmp_path / "daemon.log"
     with open(log_path, "wb") as log:
         # A person key in the secrets: no key file to write, the journal is the first write.
@@ -68,7 +70,8 @@ def test_no_ready_where_nothing_can_be_recorded(tmp_path, server, daemons, tmpfs
     assert "READY=1" not in daemon.messages and not daemon.wait_for("READY=1", timeout=0.1)
     output = log_path.read_text()
     last = output.strip().splitlines()[-1]
-    assert last.startswith("ashyq-kiosk run: ") and expected in last, output
+    assert last.startswith("ashyq-kiosk run: ") and any(e in last for e in expected), output
+    assert fault != "quick-check" or "journal" in last
     assert "Traceback" not in output
 
 
