@@ -30,7 +30,7 @@ def csrf_of(html: str) -> str:
 
 
 class FleetSite:
-    def __init__(self, db: str, *, storage=None, **settings):
+    def __init__(self, db: str, *, storage=None, web_options: Optional[dict] = None, **settings):
         self.storage = storage or open_storage(db)
         self.own_storage = storage is None
         self.settings = Settings(**settings)
@@ -39,7 +39,8 @@ class FleetSite:
         for name, (role, venues) in USERS.items():
             if self.storage.user(name) is None:
                 self.storage.put_user(name, hash_password(PASSWORD), role, venues)
-        app = build_app(self.storage, self.settings, routes=web.routes(self.storage, self.settings))
+        app = build_app(self.storage, self.settings, routes=web.routes(self.storage, self.settings,
+                                                                     **(web_options or {})))
         self.server = BackgroundServer(app)
         self.url = self.server.url
         self.api = httpx.Client(base_url=self.url, timeout=30)

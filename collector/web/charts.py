@@ -17,7 +17,7 @@ COLOURS = {"admit": "#2e7d32", "deny": "#c62828", "staff": "#1565c0"}
 LABELS = {"admit": "admitted", "deny": "denied", "staff": "staff actions"}
 HOUR = dt.datetime(2026, 11, 18, 14, tzinfo=dt.timezone.utc)  # for the example
 HEIGHT, TOP, BOTTOM, LEFT = 220, 16, 34, 44
-SLOT = 30  # pixels per hour
+SLOT = 40  # pixels per hour
 
 
 def nice_ceiling(value: int) -> int:
