@@ -66,6 +66,20 @@ def test_a_day_has_every_hour_even_empty_ones():
         views.day_window("18/11/2026", NOON)
 
 
+def test_the_fleet_list_is_read_a_page_at_a_time():
+    rows = [{"kiosk_id": f"k{i:04d}", "state": "offline" if i % 10 == 0 else "online"} for i in range(250)]
+    first = views.page_of(rows, None)
+    assert (first["number"], first["pages"], first["count"], len(first["rows"])) == (1, 3, 250, views.PAGE)
+    last = views.page_of(rows, "3")
+    assert last["first"] == 201 and [r["kiosk_id"] for r in last["rows"]][-1] == "k0249"
+    offline = views.page_of(rows, "1", "offline")
+    assert offline["count"] == 25 and offline["pages"] == 1 and offline["state"] == "offline"
+    assert views.page_of([], None)["pages"] == 1
+    for page, state in (("4", None), ("-1", None), ("two", None), ("1", "asleep")):
+        with pytest.raises(views.BadQuery):
+            views.page_of(rows, page, state)
+
+
 def test_the_csv_has_counts_only_and_no_formulas():
     text = views.counts_csv([{"hour": NOON, "kiosk_id": "door-1", "decision": "deny", "reason": "@SUM(A1)",
                               "n": 3}])
@@ -92,6 +106,13 @@ def test_fleet_storage_users_secrets_and_totals(storage):
     made = storage.web_secret("session", lambda: "first")
     assert made == "first" and storage.web_secret("session", lambda: "second") == "first"
     assert storage.totals() == {"decisions": {}, "heartbeats": 0}
+    assert storage.kiosk("door-1") is None
+    storage.put_kiosk("door-1", "h", venue="cafe", name="front")
+    storage.record_heartbeat("door-1", {"version": "0.1.0"}, NOON)
+    storage.set_maintenance("door-1", True)
+    assert storage.kiosk("door-1") == storage.kiosks()[0]
+    assert storage.kiosk("door-1")["last_heartbeat"] == {"version": "0.1.0"}
+    assert storage.kiosk("door-1")["maintenance"] is True and storage.kiosk("door-1")["last_seen"] == NOON
 
 
 def test_add_user_stores_a_hash_and_refuses_what_it_cannot_use(storage_url, monkeypatch, capsys):

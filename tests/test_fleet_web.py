@@ -80,7 +80,12 @@ def test_the_fleet_list_puts_problems_first(site):
     assert fleet_states(page) == [("gate-7", "offline"), ("door-2", "online"), ("door-9", "unknown"),
                                   ("door-1", "online")]
     assert "scanner not connected" in page and "0.2.0" in page
-    assert re.search(r'data-state="offline"><b>1</b>', page) and re.search(r'data-state="online"><b>2</b>', page)
+    assert re.search(r'data-state="offline" href="\?state=offline"><b>1</b>', page)
+    assert re.search(r'data-state="online" href="\?state=online"><b>2</b>', page)
+    tech = site.login("tech")
+    assert fleet_states(tech.get("/fleet/?state=online").text) == [("door-2", "online"), ("door-1", "online")]
+    for query in ("state=sleepy", "page=0", "page=2", "page=x"):
+        assert tech.get(f"/fleet/?{query}").status_code == 400
 
 
 def test_a_technician_switches_maintenance_and_a_manager_may_not(site):

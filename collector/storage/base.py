@@ -166,3 +166,8 @@ class Storage(ABC):
     @abstractmethod
     def totals(self) -> dict:
         """For /metrics: {"decisions": {decision: n ever counted}, "heartbeats": n stored}."""
+
+    @abstractmethod
+    def kiosk(self, kiosk_id: str) -> Optional[dict]:
+        """One kiosk as ``kiosks`` lists it, None if unknown (a page for one
+        kiosk should not read 10,000)."""

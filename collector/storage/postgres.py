@@ -199,3 +199,10 @@ class PostgresStorage(Storage):
         decisions = self._read("SELECT decision, sum(n)::bigint AS n FROM counts GROUP BY decision")
         beats = self._read("SELECT count(*) AS n FROM heartbeats")
         return {"decisions": {r["decision"]: r["n"] for r in decisions}, "heartbeats": beats[0]["n"]}
+
+    def kiosk(self, kiosk_id):
+        rows = self._read("SELECT kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat "
+                          "FROM kiosks WHERE kiosk_id = %s", (kiosk_id,))
+        if rows:
+            rows[0]["maintenance"] = bool(rows[0]["maintenance"])
+        return rows[0] if rows else None

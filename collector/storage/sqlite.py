@@ -248,3 +248,13 @@ class SqliteStorage(Storage):
         decisions = self._read("SELECT decision, sum(n) AS n FROM counts GROUP BY decision")
         beats = self._read("SELECT count(*) AS n FROM heartbeats")
         return {"decisions": {r["decision"]: r["n"] for r in decisions}, "heartbeats": beats[0]["n"]}
+
+    def kiosk(self, kiosk_id):
+        rows = self._read("SELECT kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat "
+                          "FROM kiosks WHERE kiosk_id = ?", (kiosk_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        row.update(maintenance=bool(row["maintenance"]), created_at=_time(row["created_at"]),
+                   last_seen=_time(row["last_seen"]), last_heartbeat=_json(row["last_heartbeat"]))
+        return row

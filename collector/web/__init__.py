@@ -84,6 +84,7 @@ def fleet_app(storage, settings, *, https_only: bool = False, refresh: int = 0) 
     app.state.templates = templates()
     app.state.refresh = refresh or max(int(settings.heartbeat_interval), 1)
     app.state.occupancy = pages.no_occupancy
+    app.state.fleet_cache = None
     return app
 
 

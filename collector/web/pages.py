@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from . import views
 from .auth import Refused, csrf_token, log_in, login_required, read_form, safe_next
 from .charts import hour_bars
 
+FRESH = 5.0     # seconds the fleet list may be reused (see _fleet_rows)
 HISTORY = 100   # heartbeats listed on a kiosk's page (about 50 minutes at 30 s)
 HEADERS = {
     # Styles are inline and there is no script at all, so the policy can be strict.
@@ -65,21 +67,43 @@ async def logout(request: Request) -> Response:
 
 # ---- pages ----------------------------------------------------------------------
 
+async def _fleet_rows(request: Request) -> list[dict]:
+    """Every kiosk's row, sorted, shared by all users of this instance for
+    FRESH seconds at most (a third of the heartbeat interval): with 10,000
+    kiosks reading and sorting them is most of a page's cost, and a state
+    only changes after 3 intervals anyway."""
+    state = request.app.state
+    fresh = min(FRESH, state.settings.heartbeat_interval / 3)
+    cached = state.fleet_cache
+    if cached and time.monotonic() < cached[0]:
+        return cached[1]
+
+    def build():
+        return views.fleet_rows(state.storage.kiosks(), utc_now(), state.settings.heartbeat_interval,
+                                state.settings.min_version)
+    rows = await run_in_threadpool(build)
+    state.fleet_cache = (time.monotonic() + fresh, rows)
+    return rows
+
+
 @login_required
 async def fleet(request: Request) -> Response:
-    state, now = request.app.state, utc_now()
-    kiosks = await _kiosks(request)
-    rows = views.fleet_rows(kiosks, now, state.settings.heartbeat_interval, state.settings.min_version)
-    return render(request, "fleet.html", rows=rows, totals=views.state_totals(rows),
-                  venues=views.venues_of(request.state.user, kiosks))
+    user = request.state.user
+    rows = [r for r in await _fleet_rows(request) if views.sees_venue(user, r["venue"])]
+    try:
+        page = views.page_of(rows, request.query_params.get("page"), request.query_params.get("state"))
+    except views.BadQuery as exc:
+        raise Refused(str(exc), 400) from None
+    return render(request, "fleet.html", page=page, totals=views.state_totals(rows),
+                  venues=views.venues_of(user, page["rows"]))
 
 
 async def _visible_kiosk(request: Request) -> dict:
     kiosk_id = request.path_params["kiosk_id"]
-    found = [k for k in await _kiosks(request) if k["kiosk_id"] == kiosk_id]
-    if not found:
+    found = await run_in_threadpool(request.app.state.storage.kiosk, kiosk_id)
+    if found is None or not views.sees_venue(request.state.user, found["venue"]):
         raise Refused(f"no kiosk {kiosk_id[:64]} that you may see", 404)
-    return found[0]
+    return found
 
 
 def _day(request: Request):
@@ -113,6 +137,7 @@ async def maintenance(request: Request) -> Response:
     found = await _visible_kiosk(request)
     await run_in_threadpool(request.app.state.storage.set_maintenance, found["kiosk_id"],
                             form.get("on") == "1")
+    request.app.state.fleet_cache = None  # the technician expects to see it at once
     return RedirectResponse(f"{request.app.state.prefix}/kiosks/{found['kiosk_id']}", 303)
 
 

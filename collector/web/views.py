@@ -26,6 +26,7 @@ OUTCOMES = ("admit", "deny", "staff")
 # one never heard from, then those a technician is already working on.
 RANK = {"offline": 0, "troubled": 1, "unknown": 2, "maintenance": 3, "online": 4}
 UTC = dt.timezone.utc
+PAGE = 100  # kiosks per screen of the fleet list
 
 
 class BadQuery(ValueError):
@@ -72,6 +73,24 @@ def state_totals(rows: Iterable[dict]) -> dict:
     for row in rows:
         totals[row["state"]] += 1
     return totals
+
+
+def page_of(rows: list[dict], page: Optional[str], state: Optional[str] = None) -> dict:
+    """One page of the (sorted) fleet, optionally of one state: a list of
+    10,000 kiosks is read a screen at a time, problems on the first."""
+    if state and state not in RANK:
+        raise BadQuery(f"state is one of {', '.join(s for s in RANK if s != 'troubled')}")
+    if state:
+        rows = [r for r in rows if r["state"] == state]
+    try:
+        number = int(page or 1)
+    except ValueError:
+        raise BadQuery("page is a number") from None
+    pages = max((len(rows) + PAGE - 1) // PAGE, 1)
+    if not 1 <= number <= pages:
+        raise BadQuery(f"page is between 1 and {pages}")
+    return {"rows": rows[(number - 1) * PAGE:number * PAGE], "number": number, "pages": pages,
+            "first": (number - 1) * PAGE + 1, "count": len(rows), "state": state or ""}
 
 
 def health_rows(beats: Iterable[dict], min_version: str = "") -> list[dict]:
