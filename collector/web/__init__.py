@@ -11,7 +11,9 @@ edge checks stay exactly as they are.
 """
 from __future__ import annotations
 
+import os
 import secrets
+from typing import Optional
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
@@ -62,9 +64,13 @@ async def _storage_down(request: Request, exc: StorageError):
     return pages.render(request, "error.html", 503, reason="The database is not answering; try again.")
 
 
-def fleet_app(storage, settings, *, https_only: bool = False, refresh: int = 0) -> Starlette:
+def fleet_app(storage, settings, *, https_only: Optional[bool] = None, refresh: int = 0) -> Starlette:
     """The pages as their own app (mounted at PREFIX). ``refresh``: seconds
-    between automatic reloads of the lists (0: the heartbeat interval)."""
+    between automatic reloads of the lists (0: the heartbeat interval).
+    ``https_only`` (default: env ASHYQ_FLEET_HTTPS_ONLY=1) keeps the session
+    cookie off plain HTTP, for a collector behind TLS."""
+    if https_only is None:
+        https_only = os.environ.get("ASHYQ_FLEET_HTTPS_ONLY", "") == "1"
     secret = storage.web_secret("session", lambda: secrets.token_urlsafe(48))
     app = Starlette(
         routes=[
