@@ -139,3 +139,25 @@ def test_the_console_script_adds_a_user(tmp_path):
                            "technician", "--password-stdin"], input="a long enough password\n",
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "a long enough password" not in done.stdout + done.stderr
+
+
+def test_the_fleet_list_is_kept_warm_while_looked_at_and_never_too_stale():
+    import asyncio
+    from collector.web.fleetcache import FleetCache
+
+    async def scenario():
+        builds = []
+        cache = FleetCache(lambda: builds.append(1) or [len(builds)], interval=0.3, idle=0.5)
+        assert cache.fresh == pytest.approx(0.1)
+        assert await cache.rows() == [1] and await cache.rows() == [1]  # the second is served as is
+        while len(builds) < 3:  # rebuilt in the background while wanted
+            await asyncio.sleep(0.01)
+        assert (await cache.rows())[0] >= 3
+        cache.drop()
+        before = len(builds)
+        assert await cache.rows() == [before + 1]  # dropped: rebuilt before answering
+        cache.built -= 1.0  # as if nobody had looked for a while
+        assert (await cache.rows())[0] >= before + 2 and len(builds) >= before + 2
+        await asyncio.wait_for(cache.task, timeout=60)  # nobody asks: the rebuilding stops
+        assert cache.task.done()
+    asyncio.run(scenario())

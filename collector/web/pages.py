@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -18,7 +17,6 @@ from . import views
 from .auth import Refused, csrf_token, log_in, login_required, read_form, safe_next
 from .charts import hour_bars
 
-FRESH = 5.0     # seconds the fleet list may be reused (see _fleet_rows)
 HISTORY = 100   # heartbeats listed on a kiosk's page (about 50 minutes at 30 s)
 HEADERS = {
     # Styles are inline and there is no script at all, so the policy can be strict.
@@ -67,29 +65,10 @@ async def logout(request: Request) -> Response:
 
 # ---- pages ----------------------------------------------------------------------
 
-async def _fleet_rows(request: Request) -> list[dict]:
-    """Every kiosk's row, sorted, shared by all users of this instance for
-    FRESH seconds at most (a third of the heartbeat interval): with 10,000
-    kiosks reading and sorting them is most of a page's cost, and a state
-    only changes after 3 intervals anyway."""
-    state = request.app.state
-    fresh = min(FRESH, state.settings.heartbeat_interval / 3)
-    cached = state.fleet_cache
-    if cached and time.monotonic() < cached[0]:
-        return cached[1]
-
-    def build():
-        return views.fleet_rows(state.storage.kiosks(), utc_now(), state.settings.heartbeat_interval,
-                                state.settings.min_version)
-    rows = await run_in_threadpool(build)
-    state.fleet_cache = (time.monotonic() + fresh, rows)
-    return rows
-
-
 @login_required
 async def fleet(request: Request) -> Response:
     user = request.state.user
-    rows = [r for r in await _fleet_rows(request) if views.sees_venue(user, r["venue"])]
+    rows = [r for r in await request.app.state.fleet_cache.rows() if views.sees_venue(user, r["venue"])]
     try:
         page = views.page_of(rows, request.query_params.get("page"), request.query_params.get("state"))
     except views.BadQuery as exc:
@@ -137,7 +116,7 @@ async def maintenance(request: Request) -> Response:
     found = await _visible_kiosk(request)
     await run_in_threadpool(request.app.state.storage.set_maintenance, found["kiosk_id"],
                             form.get("on") == "1")
-    request.app.state.fleet_cache = None  # the technician expects to see it at once
+    request.app.state.fleet_cache.drop()  # the technician expects to see it at once
     return RedirectResponse(f"{request.app.state.prefix}/kiosks/{found['kiosk_id']}", 303)
 
 
