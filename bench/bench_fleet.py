@@ -64,8 +64,8 @@ def run(url: str, label: str, kiosks: int, requests: int) -> list[str]:
         pages = [r for r in site.server.server.config.app.routes if isinstance(r, Mount)][0].app
         client = site.login("tech")
         figures = {
-            "fleet list, cold": timed(client, "/fleet/", requests, pages.state.fleet_cache.drop),
-            "fleet list, warm": timed(client, "/fleet/", requests),
+            "fleet list, first look (rows rebuilt)": timed(client, "/fleet/", requests, pages.state.fleet_cache.drop),
+            "fleet list, kept warm": timed(client, "/fleet/", requests),
             "fleet list, last page": timed(client, f"/fleet/?page={max((kiosks + 99) // 100, 1)}", requests),
             "kiosk page": timed(client, "/fleet/kiosks/k00000", requests),
             "venue dashboard": timed(client, "/fleet/venues/venue-0000", requests),
