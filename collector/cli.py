@@ -167,7 +167,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, required=True)
     p.set_defaults(run=_purge)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(run=_migrate)
+    _user_commands(sub)
     return top
+
+
+def _user_commands(sub) -> None:
+    """add-user / remove-user for the fleet page (collector/web/users.py)."""
+    from .web.users import add_user, remove_user, ROLES
+    p = sub.add_parser("add-user", help="add a fleet page user (or set their password, role, venues)")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=sorted(ROLES))
+    p.add_argument("--venue", action="append", default=[], help="a manager's venue (repeat for more)")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password from stdin (else asked twice on the terminal)")
+    p.set_defaults(run=add_user)
+    p = sub.add_parser("remove-user", help="remove a fleet page user (their sessions end)")
+    p.add_argument("username")
+    p.set_defaults(run=remove_user)
 
 
 def main(argv: Optional[list] = None) -> int:

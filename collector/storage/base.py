@@ -159,3 +159,35 @@ class Storage(ABC):
     @abstractmethod
     def trace_log(self) -> list[dict]:
         """Every trace ever run, oldest first."""
+
+    # ---- fleet page (appended by collector/web) --------------------------------
+
+    @abstractmethod
+    def put_user(self, username: str, password_hash: str, role: str, venues: Sequence[str] = ()) -> None:
+        """Add a fleet page user or replace their password, role and venues."""
+
+    @abstractmethod
+    def user(self, username: str) -> Optional[dict]:
+        """username, password_hash, role, venues (list), created_at; None if unknown."""
+
+    @abstractmethod
+    def users(self) -> list[dict]:
+        """Every user, by name, without password hashes."""
+
+    @abstractmethod
+    def delete_user(self, username: str) -> bool:
+        """Remove a user; False if there was none."""
+
+    @abstractmethod
+    def web_secret(self, name: str, make) -> str:
+        """The secret called ``name``; the first caller stores ``make()``,
+        everyone after (any instance) gets that same value."""
+
+    @abstractmethod
+    def totals(self) -> dict:
+        """For /metrics: {"decisions": {decision: n ever counted}, "heartbeats": n stored}."""
+
+    @abstractmethod
+    def kiosk(self, kiosk_id: str) -> Optional[dict]:
+        """One kiosk as ``kiosks`` lists it, None if unknown (a page for one
+        kiosk should not read 10,000)."""

@@ -64,6 +64,20 @@ STEPS: list[tuple[int, str, list[str]]] = [
             until {TS} NOT NULL,
             rows {BIGINT})""",
     ]),
+    # Appended by the fleet page (collector/web).
+    (2, "fleet page: users with scrypt password hashes and roles; secrets every instance shares", [
+        """CREATE TABLE users (
+            username TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL,
+            venues {JSON} NOT NULL,
+            created_at {TS} NOT NULL)""",
+        # The session cookie's signing key lives here, made once by whichever
+        # instance asks first, so every instance behind a balancer accepts it.
+        """CREATE TABLE web_secrets (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL)""",
+    ]),
 ]
 
 LATEST = STEPS[-1][0]

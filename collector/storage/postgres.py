@@ -188,3 +188,42 @@ class PostgresStorage(Storage):
 
     def trace_log(self):
         return self._read("SELECT * FROM trace_log ORDER BY id")
+
+    # ---- fleet page (appended by collector/web) --------------------------------
+
+    def put_user(self, username, password_hash, role, venues=()):
+        self._run(lambda conn: conn.execute(
+            "INSERT INTO users (username, password_hash, role, venues, created_at) "
+            "VALUES (%s, %s, %s, %s, now()) ON CONFLICT (username) DO UPDATE SET "
+            "password_hash = excluded.password_hash, role = excluded.role, venues = excluded.venues",
+            (username, password_hash, role, Jsonb(list(venues)))))
+
+    def user(self, username):
+        rows = self._read("SELECT * FROM users WHERE username = %s", (username,))
+        return rows[0] if rows else None
+
+    def users(self):
+        return self._read("SELECT username, role, venues, created_at FROM users ORDER BY username")
+
+    def delete_user(self, username):
+        return self._run(lambda conn: conn.execute(
+            "DELETE FROM users WHERE username = %s", (username,)).rowcount) > 0
+
+    def web_secret(self, name, make):
+        def work(conn):
+            conn.execute("INSERT INTO web_secrets (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
+                         (name, make()))
+            return conn.execute("SELECT value FROM web_secrets WHERE name = %s", (name,)).fetchone()["value"]
+        return self._run(work)
+
+    def totals(self):
+        decisions = self._read("SELECT decision, sum(n)::bigint AS n FROM counts GROUP BY decision")
+        beats = self._read("SELECT count(*) AS n FROM heartbeats")
+        return {"decisions": {r["decision"]: r["n"] for r in decisions}, "heartbeats": beats[0]["n"]}
+
+    def kiosk(self, kiosk_id):
+        rows = self._read("SELECT kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat "
+                          "FROM kiosks WHERE kiosk_id = %s", (kiosk_id,))
+        if rows:
+            rows[0]["maintenance"] = bool(rows[0]["maintenance"])
+        return rows[0] if rows else None

@@ -223,3 +223,50 @@ class SqliteStorage(Storage):
             for key in ("at", "since", "until"):
                 row[key] = _time(row[key])
         return rows
+
+    # ---- fleet page (appended by collector/web) --------------------------------
+
+    def put_user(self, username, password_hash, role, venues=()):
+        self._write(lambda db: db.execute(
+            "INSERT INTO users (username, password_hash, role, venues, created_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, "
+            "role = excluded.role, venues = excluded.venues",
+            (username, password_hash, role, json.dumps(list(venues)), _ts(dt.datetime.now(dt.timezone.utc)))))
+
+    def user(self, username):
+        rows = self._read("SELECT * FROM users WHERE username = ?", (username,))
+        for row in rows:
+            row["venues"], row["created_at"] = _json(row["venues"]), _time(row["created_at"])
+        return rows[0] if rows else None
+
+    def users(self):
+        rows = self._read("SELECT username, role, venues, created_at FROM users ORDER BY username")
+        for row in rows:
+            row["venues"], row["created_at"] = _json(row["venues"]), _time(row["created_at"])
+        return rows
+
+    def delete_user(self, username):
+        return self._write(lambda db: db.execute(
+            "DELETE FROM users WHERE username = ?", (username,)).rowcount) > 0
+
+    def web_secret(self, name, make):
+        def work(db):
+            db.execute("INSERT INTO web_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                       (name, make()))
+            return db.execute("SELECT value FROM web_secrets WHERE name = ?", (name,)).fetchone()[0]
+        return self._write(work)
+
+    def totals(self):
+        decisions = self._read("SELECT decision, sum(n) AS n FROM counts GROUP BY decision")
+        beats = self._read("SELECT count(*) AS n FROM heartbeats")
+        return {"decisions": {r["decision"]: r["n"] for r in decisions}, "heartbeats": beats[0]["n"]}
+
+    def kiosk(self, kiosk_id):
+        rows = self._read("SELECT kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat "
+                          "FROM kiosks WHERE kiosk_id = ?", (kiosk_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        row.update(maintenance=bool(row["maintenance"]), created_at=_time(row["created_at"]),
+                   last_seen=_time(row["last_seen"]), last_heartbeat=_json(row["last_heartbeat"]))
+        return row

@@ -1,0 +1,165 @@
+"""The fleet page's handlers: read storage (in a worker thread), shape it with
+``views``, render a template. Every page checks the user may see what it
+shows; a kiosk or venue they may not see is "not found", not "forbidden",
+so its existence is not given away.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from ..storage.base import utc_now
+from . import views
+from .auth import Refused, csrf_token, log_in, login_required, read_form, safe_next
+from .charts import hour_bars
+
+HISTORY = 100   # heartbeats listed on a kiosk's page (about 50 minutes at 30 s)
+HEADERS = {
+    # Styles are inline and there is no script at all, so the policy can be strict.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "Cache-Control": "no-store",
+}
+
+
+def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+    state = request.app.state
+    user = getattr(request.state, "user", None)
+    html = state.templates.get_template(template).render(
+        prefix=state.prefix, user=user, csrf=csrf_token(request), now=utc_now(),
+        refresh=state.refresh, may_maintain=bool(user) and views.may_maintain(user), **context)
+    return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+
+async def _kiosks(request: Request, venue=None) -> list[dict]:
+    user = request.state.user
+    kiosks = await run_in_threadpool(request.app.state.storage.kiosks, venue)
+    return [k for k in kiosks if views.sees_venue(user, k["venue"])]
+
+
+# ---- logging in and out ---------------------------------------------------------
+
+async def login_page(request: Request) -> Response:
+    return render(request, "login.html", next=safe_next(request.query_params.get("next", ""),
+                                                        request.app.state.prefix))
+
+
+async def login(request: Request) -> Response:
+    form = await read_form(request)
+    prefix = request.app.state.prefix
+    if await log_in(request, form.get("username", ""), form.get("password", "")) is None:
+        return render(request, "login.html", 401, error="Wrong name or password.",
+                      next=safe_next(form.get("next", ""), prefix), username=form.get("username", ""))
+    return RedirectResponse(safe_next(form.get("next", ""), prefix), 303)
+
+
+async def logout(request: Request) -> Response:
+    await read_form(request)
+    request.session.clear()
+    return RedirectResponse(f"{request.app.state.prefix}/login", 303)
+
+
+# ---- pages ----------------------------------------------------------------------
+
+@login_required
+async def fleet(request: Request) -> Response:
+    user = request.state.user
+    rows = [r for r in await request.app.state.fleet_cache.rows() if views.sees_venue(user, r["venue"])]
+    try:
+        page = views.page_of(rows, request.query_params.get("page"), request.query_params.get("state"))
+    except views.BadQuery as exc:
+        raise Refused(str(exc), 400) from None
+    return render(request, "fleet.html", page=page, totals=views.state_totals(rows),
+                  venues=views.venues_of(user, page["rows"]))
+
+
+async def _visible_kiosk(request: Request) -> dict:
+    kiosk_id = request.path_params["kiosk_id"]
+    found = await run_in_threadpool(request.app.state.storage.kiosk, kiosk_id)
+    if found is None or not views.sees_venue(request.state.user, found["venue"]):
+        raise Refused(f"no kiosk {kiosk_id[:64]} that you may see", 404)
+    return found
+
+
+def _day(request: Request):
+    try:
+        return views.day_window(request.query_params.get("day"), utc_now())
+    except views.BadQuery as exc:
+        raise Refused(str(exc), 400) from None
+
+
+@login_required
+async def kiosk(request: Request) -> Response:
+    state, now = request.app.state, utc_now()
+    found = await _visible_kiosk(request)
+    day, since, until = _day(request)
+    beats = await run_in_threadpool(state.storage.heartbeats, found["kiosk_id"], None, HISTORY)
+    counts = await run_in_threadpool(lambda: state.storage.counts(since=since, until=until,
+                                                                  kiosk_id=found["kiosk_id"]))
+    (row,) = views.fleet_rows([found], now, state.settings.heartbeat_interval, state.settings.min_version)
+    series = views.hourly_series(counts, since, until)
+    return render(request, "kiosk.html", kiosk=row, maintenance=found["maintenance"],
+                  history=views.health_rows(beats, state.settings.min_version), series=series,
+                  chart=hour_bars(series, title=f"Decisions per hour at {found['kiosk_id']}, {day}"),
+                  totals=views.totals(counts), day=day, day_links=_day_links(day))
+
+
+@login_required
+async def maintenance(request: Request) -> Response:
+    form = await read_form(request)
+    if not views.may_maintain(request.state.user):
+        raise Refused("only a technician or an admin may change maintenance", 403)
+    found = await _visible_kiosk(request)
+    await run_in_threadpool(request.app.state.storage.set_maintenance, found["kiosk_id"],
+                            form.get("on") == "1")
+    request.app.state.fleet_cache.drop()  # the technician expects to see it at once
+    return RedirectResponse(f"{request.app.state.prefix}/kiosks/{found['kiosk_id']}", 303)
+
+
+async def _venue_counts(request: Request):
+    venue = request.path_params["venue"]
+    if not views.sees_venue(request.state.user, venue) or not await _kiosks(request, venue):
+        raise Refused(f"no venue {venue[:64]} that you may see", 404)
+    day, since, until = _day(request)
+    counts = await run_in_threadpool(lambda: request.app.state.storage.counts(
+        since=since, until=until, venue=venue))
+    return venue, day, since, until, counts
+
+
+@login_required
+async def venue(request: Request) -> Response:
+    name, day, since, until, counts = await _venue_counts(request)
+    series = views.hourly_series(counts, since, until)
+    kiosks = views.fleet_rows(await _kiosks(request, name), utc_now(),
+                              request.app.state.settings.heartbeat_interval)
+    return render(request, "venue.html", venue=name, day=day, day_links=_day_links(day), series=series,
+                  chart=hour_bars(series, title=f"Admits, denies and staff actions per hour at {name}, {day}"),
+                  totals=views.totals(counts), kiosks=kiosks,
+                  occupancy=await request.app.state.occupancy(request, name))
+
+
+@login_required
+async def venue_csv(request: Request) -> Response:
+    name, day, _, _, counts = await _venue_counts(request)
+    return Response(views.counts_csv(counts), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="ashyq-counts-{_safe_name(name)}-{day}.csv"',
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+
+async def no_occupancy(request: Request, venue: str):
+    """Where venue occupancy plugs in (set ``app.state.occupancy``): return
+    what templates/venue.html's occupancy section shows, None to hide it."""
+    return None
+
+
+def _day_links(day: dt.date) -> dict:
+    return {"previous": day - dt.timedelta(days=1), "next": day + dt.timedelta(days=1)}
+
+
+def _safe_name(text: str) -> str:
+    """A venue name fit for a file name and a header (any text is a venue)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)[:64] or "venue"

@@ -1,0 +1,207 @@
+"""The fleet page over HTTP on a real uvicorn, the same tests on SQLite and
+on a real PostgreSQL: logins, roles, CSRF, the pages' content, the CSV and
+/metrics."""
+import datetime as dt
+import re
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from collector.web.passwords import hash_password
+from tests.fleet_site import PASSWORD, FleetSite, csrf_of
+from tests.pg import postgres_server, storage_url  # noqa: F401 - fixtures
+
+UTC = dt.timezone.utc
+DAY = "2026-11-18"
+ROW = re.compile(r'<tr id="kiosk-([^"]+)" data-state="([a-z]+)"')
+
+
+@pytest.fixture
+def site(storage_url):
+    with FleetSite(storage_url) as running:
+        yield running
+
+
+def fleet_states(html: str) -> list[tuple[str, str]]:
+    return ROW.findall(html)
+
+
+def events(prefix, n, decision, reason, hour=14, **fields):
+    return [{"id": f"{prefix}-{i}", "at": f"{DAY}T{hour:02d}:{i % 60:02d}:00.000+00:00",
+             "decision": decision, "reason": reason, **fields} for i in range(n)]
+
+
+def test_a_stranger_is_sent_to_log_in_and_a_wrong_password_gets_nothing(site):
+    stranger = site.client()
+    for path in ("/fleet/", "/fleet/kiosks/door-1", "/fleet/venues/cafe-12",
+                 "/fleet/venues/cafe-12/counts.csv"):
+        answer = stranger.get(path)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/fleet/login")
+    assert stranger.get("/", follow_redirects=True).url.path == "/fleet/login"
+    token = csrf_of(stranger.get("/fleet/login").text)
+    for name, password in (("tech", "wrong password"), ("nobody", PASSWORD), ("tech", "")):
+        answer = stranger.post("/fleet/login", data={"csrf": token, "username": name, "password": password})
+        assert answer.status_code == 401 and "Wrong name or password." in answer.text
+        assert "ashyq_fleet" not in answer.headers.get("set-cookie", "") or "user" not in answer.text
+        assert stranger.get("/fleet/").status_code == 303
+    # A login only ever redirects to our own pages.
+    answer = stranger.post("/fleet/login", data={"csrf": token, "username": "tech", "password": PASSWORD,
+                                                 "next": "//evil.example/fleet/"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/fleet/"
+
+
+def test_every_form_post_needs_this_sessions_csrf_token(site):
+    stranger = site.client()
+    stranger.get("/fleet/login")
+    answer = stranger.post("/fleet/login", data={"username": "tech", "password": PASSWORD})
+    assert answer.status_code == 403 and "reload the page" in answer.text
+    tech = site.login("tech")
+    foreign = csrf_of(site.client().get("/fleet/login").text)  # another session's token
+    for data in ({"on": "1"}, {"on": "1", "csrf": foreign}, {"on": "1", "csrf": ""}):
+        assert tech.post("/fleet/kiosks/door-1/maintenance", data=data).status_code == 403
+        assert tech.post("/fleet/logout", data=data).status_code == 403
+    assert site.storage.kiosks("cafe-12")[0]["maintenance"] is False
+    token = csrf_of(tech.get("/fleet/").text)
+    as_json = tech.post("/fleet/kiosks/door-1/maintenance", json={"csrf": token, "on": "1"})
+    assert as_json.status_code == 415
+    assert tech.post("/fleet/kiosks/door-1/maintenance", data={"csrf": token, "on": "1"}).status_code == 303
+    assert site.storage.kiosks("cafe-12")[0]["maintenance"] is True
+    assert tech.post("/fleet/logout", data={"csrf": token}).status_code == 303
+    assert tech.get("/fleet/").status_code == 303
+
+
+def test_the_fleet_list_puts_problems_first(site):
+    now = dt.datetime.now(UTC)
+    site.heartbeat("door-1", version="0.2.0", backlog=0, devices={"scanner": True}, clock_synced=True)
+    site.heartbeat("door-2", version="0.2.0", backlog=7, devices={"scanner": False})
+    site.storage.record_heartbeat("gate-7", {"version": "0.1.0"}, now - dt.timedelta(minutes=10))
+    site.storage.put_kiosk("door-9", "h", venue="cafe-12")  # never heard from
+    page = site.login("tech").get("/fleet/").text
+    assert fleet_states(page) == [("gate-7", "offline"), ("door-2", "online"), ("door-9", "unknown"),
+                                  ("door-1", "online")]
+    assert "scanner not connected" in page and "0.2.0" in page
+    assert re.search(r'data-state="offline" href="\?state=offline"><b>1</b>', page)
+    assert re.search(r'data-state="online" href="\?state=online"><b>2</b>', page)
+    tech = site.login("tech")
+    assert fleet_states(tech.get("/fleet/?state=online").text) == [("door-2", "online"), ("door-1", "online")]
+    for query in ("state=sleepy", "page=0", "page=2", "page=x"):
+        assert tech.get(f"/fleet/?{query}").status_code == 400
+
+
+def test_a_technician_switches_maintenance_and_a_manager_may_not(site):
+    tech = site.login("tech")
+    token = csrf_of(tech.get("/fleet/kiosks/gate-7").text)
+    assert tech.post("/fleet/kiosks/gate-7/maintenance", data={"csrf": token, "on": "1"}).status_code == 303
+    assert ("gate-7", "maintenance") in fleet_states(tech.get("/fleet/").text)
+    assert tech.post("/fleet/kiosks/gate-7/maintenance", data={"csrf": token, "on": "0"}).status_code == 303
+    assert ("gate-7", "unknown") in fleet_states(tech.get("/fleet/").text)
+    boss = site.login("boss")
+    page = boss.get("/fleet/kiosks/door-1").text
+    assert 'id="maintenance"' not in page
+    answer = boss.post("/fleet/kiosks/door-1/maintenance", data={"csrf": csrf_of(page), "on": "1"})
+    assert answer.status_code == 403 and site.storage.kiosks("cafe-12")[0]["maintenance"] is False
+
+
+def test_a_venue_manager_sees_only_their_venues(site):
+    site.sync("gate-7", events("g", 3, "admit", "green"))
+    boss = site.login("boss")
+    assert [k for k, _ in fleet_states(boss.get("/fleet/").text)] == ["door-1", "door-2"]
+    for path in ("/fleet/kiosks/gate-7", "/fleet/venues/stadium", f"/fleet/venues/stadium/counts.csv?day={DAY}",
+                 "/fleet/venues/nowhere"):
+        answer = boss.get(path)
+        assert answer.status_code == 404 and "that you may see" in answer.text
+    # Not found looks the same whether the kiosk exists elsewhere or not at all.
+    assert boss.get("/fleet/kiosks/gate-7").text == boss.get("/fleet/kiosks/gate-8").text.replace("gate-8", "gate-7")
+    assert boss.get("/fleet/venues/cafe-12").status_code == 200
+    admin = site.login("admin")
+    assert [k for k, _ in fleet_states(admin.get("/fleet/").text)] == ["door-1", "door-2", "gate-7"]
+    assert admin.get("/fleet/venues/stadium").status_code == 200
+
+
+def test_a_kiosks_page_shows_health_and_hours_but_never_a_number(site):
+    site.heartbeat("door-1", version="0.1.0", uptime_s=7260, backlog=3, journal_ok=False)
+    site.heartbeat("door-1", version="0.1.1", uptime_s=7290, backlog=0)
+    person = "9f" * 16
+    site.sync("door-1", events("a", 5, "admit", "green", masked="••••1427", person=person,
+                               sealed="c2VhbGVkYm94") + events("d", 2, "deny", "red", hour=15))
+    page = site.login("tech").get(f"/fleet/kiosks/door-1?day={DAY}").text
+    assert "1427" not in page and person not in page and "c2VhbGVkYm94" not in page
+    assert page.index("0.1.1") < page.index("0.1.0")  # newest heartbeat first
+    assert "journal unhealthy" in page and "2 h 1 min" in page
+    assert 'data-hour="14" data-admit="5" data-deny="0"' in page
+    assert 'data-hour="15" data-admit="0" data-deny="2"' in page
+    assert "<script" not in page and "http://" not in page.replace(site.url, "").replace(
+        "http://www.w3.org/2000/svg", "")  # nothing from a CDN
+
+
+def test_a_venue_dashboard_counts_overrides_and_exports_csv(site):
+    site.sync("door-1", events("a", 4, "admit", "green") + events("o", 2, "admit", "staff-admit")
+              + events("s", 1, "staff", "session-start", hour=9))
+    site.sync("door-2", events("a", 3, "deny", "red") + events("x", 1, "deny", "=HYPERLINK(1)", hour=9))
+    site.sync("gate-7", events("g", 9, "admit", "green"))  # another venue: not counted
+    boss = site.login("boss")
+    page = boss.get(f"/fleet/venues/cafe-12?day={DAY}").text
+    assert 'data-hour="14" data-admit="6" data-deny="3" data-staff="0"' in page
+    assert 'data-hour="09" data-admit="0" data-deny="1" data-staff="1"' in page
+    assert re.search(r'data-total="overrides"><b>2</b>', page) and 'id="all-total">11<' in page
+    assert "<td>staff-admit</td><td class=\"n\">2</td>" in page
+    assert 'id="occupancy"' not in page  # the place is there, empty until occupancy lands
+    answer = boss.get(f"/fleet/venues/cafe-12/counts.csv?day={DAY}")
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert answer.headers["content-disposition"] == f'attachment; filename="ashyq-counts-cafe-12-{DAY}.csv"'
+    lines = answer.text.splitlines()
+    assert lines[0] == "hour_utc,kiosk_id,decision,reason,n"
+    assert f"{DAY}T09:00:00+00:00,door-2,deny,'=HYPERLINK(1),1" in lines  # no formula in a spreadsheet
+    assert f"{DAY}T14:00:00+00:00,door-1,admit,staff-admit,2" in lines
+    assert sum(int(line.rsplit(",", 1)[1]) for line in lines[1:]) == 11
+    other_day = boss.get("/fleet/venues/cafe-12/counts.csv?day=2026-11-17").text.splitlines()
+    assert other_day == ["hour_utc,kiosk_id,decision,reason,n"]
+    bad = boss.get("/fleet/venues/cafe-12?day=yesterday")
+    assert bad.status_code == 400 and "2026-11-18" in bad.text
+
+
+def test_sessions_are_shared_by_instances_and_end_with_the_password(site, storage_url):
+    tech = site.login("tech")
+    with FleetSite(storage_url) as second:  # another instance on the same database
+        moved = second.client()
+        moved.cookies = tech.cookies
+        assert moved.get("/fleet/").status_code == 200
+    forged = site.client()
+    forged.cookies.set("ashyq_fleet", tech.cookies["ashyq_fleet"][:-4] + "AAAA")
+    assert forged.get("/fleet/").status_code == 303
+    site.storage.put_user("tech", hash_password("a new password here"), "technician")
+    assert tech.get("/fleet/").status_code == 303
+    site.login("tech", "a new password here")
+    site.storage.delete_user("tech")
+    assert tech.get("/fleet/").status_code == 303
+
+
+def test_metrics_count_kiosks_by_state_and_what_was_ingested(site):
+    site.heartbeat("door-1", version="0.1.0", backlog=5)
+    site.heartbeat("door-2", version="0.1.0", devices={"camera": False})
+    site.storage.set_maintenance("gate-7", True)
+    site.sync("door-1", events("a", 4, "admit", "green") + events("d", 1, "deny", "red"))
+    answer = site.client().get("/metrics")  # no login: for Prometheus, and nothing personal
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(answer.text) for s in family.samples}
+    assert samples[("ashyq_kiosks", (("state", "online"),))] == 2
+    assert samples[("ashyq_kiosks", (("state", "maintenance"),))] == 1
+    assert samples[("ashyq_kiosks", (("state", "offline"),))] == 0
+    assert samples[("ashyq_kiosks_with_problems", ())] == 1
+    assert samples[("ashyq_kiosk_backlog", ())] == 5
+    assert samples[("ashyq_decisions_total", (("decision", "admit"),))] == 4
+    assert samples[("ashyq_decisions_total", (("decision", "deny"),))] == 1
+    assert samples[("ashyq_heartbeats_stored", ())] == 2
+
+
+def test_the_api_is_unchanged_beside_the_pages(site):
+    stranger = site.client()
+    assert stranger.get("/healthz").json() == {"ok": True}
+    assert stranger.get("/v1/elsewhere").json() == {"error": "Not Found"}
+    answer = stranger.post("/v1/kiosks/door-1/events", json={"events": []})
+    assert answer.status_code == 401 and "error" in answer.json()
+    page = site.login("tech").get("/fleet/")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    cookie = page.request.headers["cookie"]
+    assert "ashyq_fleet=" in cookie
