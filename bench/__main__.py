@@ -2,7 +2,8 @@
 import importlib
 import sys
 
-BENCHES = ("bench_door", "bench_footprint", "bench_sync", "bench_camera", "bench_screens")
+BENCHES = ("bench_door", "bench_footprint", "bench_sync", "bench_camera", "bench_screens", "bench_collector",
+           "bench_fleet")
 
 
 def main() -> int:
