@@ -184,7 +184,7 @@ def run_checks(config_path: str) -> list[Row]:
         ("gpio", 5, lambda: check_gpio(cfg)),
         ("keypad", 5, lambda: check_input(cfg, "keypad")),
         ("wedge", 5, lambda: check_input(cfg, "wedge")),
-        ("hardware", 1, lambda: check_hardware(cfg)),
+        ("hardware", 5, lambda: check_hardware(cfg)),
         ("status", cfg.status.deadline + 5, lambda: check_status(cfg, secrets)),
         ("clock", 5, check_clock),
         ("journal", 10, lambda: check_journal(cfg, secrets)),
