@@ -21,7 +21,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -256,10 +256,12 @@ def build_app(storage: Storage, settings: Optional[Settings] = None, *,
               routes: Sequence = (), middleware: Sequence = ()) -> Starlette:
     """The API on ``storage``; ``routes`` and ``middleware`` add the fleet page."""
     settings = settings or Settings()
+    # Each handler takes its own error type; Starlette's annotation wants Exception.
+    handlers: dict[Any, Any] = {BadRequest: _refused, HTTPException: _http_error,
+                                StorageError: _storage_down, Exception: _internal}
     app = Starlette(routes=[*API, *routes],
                     middleware=[Middleware(HeaderLimit, limit=settings.max_headers), *middleware],
-                    exception_handlers={BadRequest: _refused, HTTPException: _http_error,
-                                        StorageError: _storage_down, Exception: _internal},
+                    exception_handlers=handlers,
                     lifespan=_lifespan(settings, storage))
     app.state.storage, app.state.settings = storage, settings
     app.state.tokens = TokenCache(storage, settings.token_cache_seconds)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from typing import Optional
+from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -82,7 +82,7 @@ class JsonH11Protocol(H11Protocol):
 def config(app, *, host: str = "127.0.0.1", port: int = 8090, log_level: str = "warning",
            header_seconds: float = HEADER_SECONDS, **overrides) -> uvicorn.Config:
     protocol = type("JsonH11Protocol", (JsonH11Protocol,), {"header_seconds": header_seconds})
-    options = dict(host=host, port=port, http=protocol, lifespan="on",
+    options: dict[str, Any] = dict(host=host, port=port, http=protocol, lifespan="on",
                    h11_max_incomplete_event_size=MAX_HEADER_BYTES, timeout_keep_alive=IDLE_SECONDS,
                    limit_concurrency=MAX_CONNECTIONS, backlog=BACKLOG, server_header=False,
                    proxy_headers=False, access_log=False, log_level=log_level,

@@ -7,9 +7,7 @@ array per column and ``unnest`` turns them back into rows, so a batch of
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
-from typing import Optional
 
 import psycopg
 from psycopg.rows import dict_row

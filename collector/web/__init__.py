@@ -62,7 +62,7 @@ async def _refused(request: Request, exc: Exception):
     return pages.render(request, "error.html", status, reason=str(exc))
 
 
-async def _storage_down(request: Request, exc: StorageError):
+async def _storage_down(request: Request, exc: Exception):
     return pages.render(request, "error.html", 503, reason="The database is not answering; try again.")
 
 

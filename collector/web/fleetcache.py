@@ -41,7 +41,7 @@ class FleetCache:
             await self._rebuild()
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._keep_warm())
-        return self.value
+        return self.value if self.value is not None else []
 
     def drop(self) -> None:
         """Forget the rows (a maintenance switch should show at once)."""

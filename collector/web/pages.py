@@ -31,7 +31,7 @@ def render(request: Request, template: str, status: int = 200, **context) -> HTM
     user = getattr(request.state, "user", None)
     html = state.templates.get_template(template).render(
         prefix=state.prefix, user=user, csrf=csrf_token(request), now=utc_now(),
-        refresh=state.refresh, may_maintain=bool(user) and views.may_maintain(user), **context)
+        refresh=state.refresh, may_maintain=user is not None and views.may_maintain(user), **context)
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 
 

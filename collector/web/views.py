@@ -117,7 +117,7 @@ def day_window(text: Optional[str], now: dt.datetime) -> tuple[dt.date, dt.datet
     try:
         day = dt.date.fromisoformat(text) if text else now.astimezone(UTC).date()
     except ValueError:
-        raise BadQuery(f"day must look like 2026-11-18, not {text[:20]!r}") from None
+        raise BadQuery(f"day must look like 2026-11-18, not {(text or '')[:20]!r}") from None
     since = dt.datetime.combine(day, dt.time(), UTC)
     return day, since, since + dt.timedelta(days=1)
 
@@ -138,7 +138,9 @@ def hourly_series(counts: Iterable[dict], since: dt.datetime, until: dt.datetime
 def totals(counts: Iterable[dict]) -> dict:
     """What an inspector asks for: decisions by outcome, by reason, and the
     staff overrides (staff-admit, staff-deny) on their own."""
-    by_outcome, by_reason, overrides = {o: 0 for o in OUTCOMES}, {}, {}
+    by_outcome: dict[str, int] = {o: 0 for o in OUTCOMES}
+    by_reason: dict[tuple[str, str], int] = {}
+    overrides: dict[str, int] = {}
     for row in counts:
         by_outcome[row["decision"]] = by_outcome.get(row["decision"], 0) + row["n"]
         key = (row["decision"], row["reason"])

@@ -16,7 +16,7 @@ import re
 import stat
 import tomllib
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from . import config_checks as checks
 from kiosk.core.errors import ConfigError
@@ -217,6 +217,9 @@ class Config:
     def __init__(self, sections: dict[str, Section], path: str = "<config>"):
         self.path = path
         self.__dict__.update(sections)
+
+    if TYPE_CHECKING:  # the sections are set in __dict__; this tells the type checker
+        def __getattr__(self, name: str) -> Section: ...
 
     def with_changes(self, section: str, **changes) -> "Config":
         sections = {name: getattr(self, name) for name in SCHEMA}

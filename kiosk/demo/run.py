@@ -144,7 +144,7 @@ def main(*, headless: bool = False, screenshots: str = "", scans=None) -> int:
     signals = build_signals(cfg)
     display = Display.from_config(cfg)
     display.open()
-    decisions = []
+    decisions: list = []
     app = build_app(cfg, secrets, signals=signals, display=display,
                     when_decided=decisions.append)
     app.after_step = lambda: display.set_overlay(pin_overlay(signals))

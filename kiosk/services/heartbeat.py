@@ -44,7 +44,7 @@ def version() -> str:
 
 def devices(sources) -> dict:
     """{"scanner": True, "keypad": False, ...} from the drivers' is_connected."""
-    found = {}
+    found: dict[str, bool] = {}
     for source in sources:
         name = DEVICE_NAMES.get(type(source).__name__, type(source).__name__.lower())
         connected = getattr(source, "is_connected", None)
@@ -139,7 +139,7 @@ class Heartbeat:
         while not self._stop.is_set():
             try:
                 self.beat_once()
-            except Exception:  # noqa: BLE001 - a bug in one beat must not end them all
+            except Exception:
                 log.exception("heartbeat round failed")
             self._stop.wait(self.interval)
 

@@ -48,24 +48,24 @@ PROBE_BYTES = 64 << 10
 # ---- migrations: append only; never edit one that has shipped ---------------
 
 def _v1(db: sqlite_utils.Database) -> None:
-    db["decisions"].create({
+    db.table("decisions").create({
         "id": str, "at": str, "kind": str, "person": str, "masked": str, "sealed": str,
         "colour": str, "decision": str, "reason": str, "staff_id": str, "latency_ms": float,
         "reference": str, "cached": int, "clock_synced": int, "mono": float, "extra": str,
         "synced_at": str}, pk="id", not_null={"at", "kind", "colour", "decision", "reason"})
     # Serves "unsynced, oldest first" and the backlog count from the index alone.
-    db["decisions"].create_index(["synced_at", "at"])
+    db.table("decisions").create_index(["synced_at", "at"])
 
 
 def _v2(db: sqlite_utils.Database) -> None:
     # The offline cache of last known colours (kiosk/cache.py).
-    db["statuses"].create({"person": str, "colour": str, "checked_at": float}, pk="person")
+    db.table("statuses").create({"person": str, "colour": str, "checked_at": float}, pk="person")
 
 
 def _v3(db: sqlite_utils.Database) -> None:
     # recent() and purge() by time: without it both sort or scan every row.
-    db["decisions"].create_index(["at"], index_name="decisions_at")
-    db["statuses"].create_index(["checked_at"], index_name="statuses_checked_at")
+    db.table("decisions").create_index(["at"], index_name="decisions_at")
+    db.table("statuses").create_index(["checked_at"], index_name="statuses_checked_at")
 
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)

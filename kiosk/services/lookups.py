@@ -96,7 +96,7 @@ class LookupWorker:
         return status
 
     def _from_cache(self, lookup: Lookup) -> Optional[Status]:
-        if not self.use_cache:
+        if not self.use_cache or self.person_hash is None:
             return None
         colour = self.cache.recall(self.person_hash(lookup.identity.number))
         return Status(colour, cached=True) if colour else None
