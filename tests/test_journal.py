@@ -11,7 +11,8 @@ import pytest
 import sqlite_utils
 
 from kiosk.core.errors import JournalError
-from kiosk.services.journal import COLUMNS, MIGRATIONS, Journal, _v1
+from kiosk.services.journal import COLUMNS, Journal
+from kiosk.services.journal_schema import MIGRATIONS, _v1
 from kiosk.services.sealing import load_or_create_key, person_hash, unseal
 from tests.conftest import GREEN_IIN, JOURNAL_KEY as KEY, WEDNESDAY, decision
 

@@ -25,7 +25,7 @@ import threading
 import time
 from typing import Callable, Optional, Union
 
-from kiosk.services.journal import connect, migrate
+from kiosk.services.journal_schema import connect, migrate
 from kiosk.core.model import COLOURS
 
 log = logging.getLogger("ashyq.cache")

@@ -33,85 +33,16 @@ import sqlite_utils
 
 from kiosk.core.errors import JournalError
 from kiosk.core.model import Decision, mask
+from kiosk.services.journal_schema import connect, migrate, transaction
 from kiosk.services.sealing import person_hash, seal
 
 EVENT_FIELDS = ("id", "at", "kind", "person", "masked", "sealed", "colour", "decision", "reason",
                 "staff_id", "latency_ms", "reference", "cached", "clock_synced", "mono", "extra")
 COLUMNS = EVENT_FIELDS + ("synced_at",)
-BUSY_SECONDS = 10.0  # another process's write (a technician's sync) is short
 # Space the daemon must be able to write before it says READY: a few hundred
 # rows, the WAL's growth between checkpoints and SQLite's own scratch.
 MIN_FREE_BYTES = 1 << 20
 PROBE_BYTES = 64 << 10
-
-
-# ---- migrations: append only; never edit one that has shipped ---------------
-
-def _v1(db: sqlite_utils.Database) -> None:
-    db.table("decisions").create({
-        "id": str, "at": str, "kind": str, "person": str, "masked": str, "sealed": str,
-        "colour": str, "decision": str, "reason": str, "staff_id": str, "latency_ms": float,
-        "reference": str, "cached": int, "clock_synced": int, "mono": float, "extra": str,
-        "synced_at": str}, pk="id", not_null={"at", "kind", "colour", "decision", "reason"})
-    # Serves "unsynced, oldest first" and the backlog count from the index alone.
-    db.table("decisions").create_index(["synced_at", "at"])
-
-
-def _v2(db: sqlite_utils.Database) -> None:
-    # The offline cache of last known colours (kiosk/cache.py).
-    db.table("statuses").create({"person": str, "colour": str, "checked_at": float}, pk="person")
-
-
-def _v3(db: sqlite_utils.Database) -> None:
-    # recent() and purge() by time: without it both sort or scan every row.
-    db.table("decisions").create_index(["at"], index_name="decisions_at")
-    db.table("statuses").create_index(["checked_at"], index_name="statuses_checked_at")
-
-
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
-
-
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring a file to the newest schema, one transaction per step; returns
-    the version. A file from newer code is refused, not downgraded."""
-    db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
-        raise JournalError(f"journal schema v{version} is newer than this code (v{len(MIGRATIONS)})")
-    for number in range(version + 1, len(MIGRATIONS) + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Another process may have migrated while we waited for the lock.
-            if conn.execute("PRAGMA user_version").fetchone()[0] < number:
-                MIGRATIONS[number - 1](db)
-                conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
-        except BaseException:
-            _rollback(conn)
-            raise
-    return len(MIGRATIONS)
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    try:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-    except sqlite3.Error:
-        pass  # the connection is gone; the transaction went with it
-
-
-def connect(path: str) -> sqlite3.Connection:
-    """A connection as every journal user needs it: autocommit (we BEGIN
-    ourselves), WAL, synchronous=FULL (a per-connection setting), busy wait."""
-    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
-                           timeout=BUSY_SECONDS)
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-    except sqlite3.Error:
-        conn.close()
-        raise
-    return conn
 
 
 def utc_iso(when: dt.datetime) -> str:
@@ -173,14 +104,7 @@ class Journal:
         try:
             conn = self._conn()
             with self.lock:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    result = work(conn)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    _rollback(conn)
-                    raise
-            return result
+                return transaction(conn, work)
         except sqlite3.Error as exc:
             raise JournalError(f"journal {self.path}: {exc}") from None
 
