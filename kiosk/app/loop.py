@@ -29,8 +29,9 @@ import time
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
+from kiosk.app import housekeeping
 from kiosk.app.actuator import Actuator
-from kiosk.core.errors import JournalError, KioskError
+from kiosk.core.errors import KioskError
 from kiosk.services.health import Health
 from kiosk.services.lookups import LookupWorker
 from kiosk.core.machine import Kiosk
@@ -157,38 +158,17 @@ class App:
         if self.kiosk.state == "idle":
             self.execute([self.kiosk.idle_screen()])
 
-    def restore_rate_window(self) -> None:
-        """Lookups of the last minute, from the journal: a restart must not
-        reset the anti-probing limit."""
-        now = self.now()
-        try:
-            made = self.journal.lookups_since(now.wall - dt.timedelta(seconds=RATE_WINDOW))
-        except JournalError as exc:
-            log.error("cannot read recent lookups for the rate limit: %s", exc)
-            return
-        for at in made:
-            age = (now.wall - dt.datetime.fromisoformat(at)).total_seconds()
-            self.kiosk.lookups.append(now.mono - min(max(age, 0.0), RATE_WINDOW))
-
     # ---- the loop -----------------------------------------------------------
 
     def purge(self) -> None:
-        """Drop synced rows past retention (unsynced rows are never dropped)."""
         self._next_purge = time.monotonic() + PURGE_EVERY
-        try:
-            dropped = self.journal.purge(self.cfg.journal.retention_days)
-        except JournalError as exc:
-            log.error("journal purge failed: %s", exc)
-            return
-        if dropped:
-            log.info("purged %d synced decisions older than %d days", dropped,
-                     self.cfg.journal.retention_days)
+        housekeeping.purge(self.journal, self.cfg.journal.retention_days)
 
     def start(self) -> None:
         """Start workers and sources (the relay is already off: signals exist)."""
         self.signals.relay_off()
         self.purge()
-        self.restore_rate_window()
+        housekeeping.restore_rate_window(self.journal, self.kiosk.lookups, self.now(), RATE_WINDOW)
         self.lookups.start()
         for source in self.sources:
             try:

@@ -1,0 +1,37 @@
+"""The journal's housekeeping for the event loop: retention, and the
+anti-probing window rebuilt at start. Both log and carry on when the journal
+cannot answer: neither is worth stopping a door for."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+import logging
+
+from kiosk.core.errors import JournalError
+from kiosk.core.model import Now
+
+log = logging.getLogger("ashyq.app")
+
+
+def purge(journal, retention_days: int) -> None:
+    """Drop synced rows past retention (unsynced rows are never dropped)."""
+    try:
+        dropped = journal.purge(retention_days)
+    except JournalError as exc:
+        log.error("journal purge failed: %s", exc)
+        return
+    if dropped:
+        log.info("purged %d synced decisions older than %d days", dropped, retention_days)
+
+
+def restore_rate_window(journal, lookups: deque, now: Now, window: float) -> None:
+    """Lookups of the last ``window`` seconds, from the journal, as monotonic
+    times in ``lookups``: a restart must not reset the anti-probing limit."""
+    try:
+        made = journal.lookups_since(now.wall - dt.timedelta(seconds=window))
+    except JournalError as exc:
+        log.error("cannot read recent lookups for the rate limit: %s", exc)
+        return
+    for at in made:
+        age = (now.wall - dt.datetime.fromisoformat(at)).total_seconds()
+        lookups.append(now.mono - min(max(age, 0.0), window))
