@@ -47,6 +47,7 @@ from typing import Optional
 
 import httpx
 
+from kiosk.services.deadline import Watchdog
 from kiosk.services.encodings import ACCEPT_ENCODING, BoundedDecoder
 from kiosk.core.errors import ConfigError, LookupFailed
 from kiosk.core.model import COLOURS, Identity, Status
@@ -76,7 +77,7 @@ class StatusClient:
         self.deadline = float(deadline)
         self.fields = {"Lang": language, "Type": type, "BIN": venue_bin, "BuildingRKA": building_rka}
         self._lock = threading.Lock()
-        self._watchdog = _Watchdog()
+        self._watchdog = Watchdog()
         # One connection, kept alive: a visitor should not pay for the TCP and
         # TLS handshakes. Proxies and CA paths come from config, not from the
         # environment (trust_env=False), so the service behaves as tested.
@@ -171,69 +172,6 @@ class StatusClient:
 
     def __exit__(self, *exc):
         self.close()
-
-
-class _Watchdog:
-    """Shuts down the watched socket when the armed deadline passes.
-
-    One thread per client, started on first use, so a lookup costs no thread
-    start. ``disarm`` says whether it fired: then the lookup timed out,
-    whatever error the shut-down socket produced on the way out.
-    """
-
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._end: Optional[float] = None
-        self._sock: Optional[socket.socket] = None
-        self._fired = False
-        self._closed = False
-        self._thread: Optional[threading.Thread] = None
-
-    def arm(self, end: float) -> None:
-        with self._cond:
-            self._end, self._fired = end, False
-            if self._thread is None and not self._closed:
-                self._thread = threading.Thread(target=self._run, name="status-watchdog", daemon=True)
-                self._thread.start()
-            self._cond.notify()
-
-    def watch(self, sock: Optional[socket.socket]) -> None:
-        with self._cond:
-            self._sock = sock
-
-    def disarm(self) -> bool:
-        with self._cond:
-            self._end = None
-            fired, self._fired = self._fired, False
-            return fired
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed, self._end = True, None
-            self._cond.notify()
-            thread = self._thread
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def _run(self) -> None:
-        with self._cond:
-            while not self._closed:
-                if self._end is None:
-                    self._cond.wait()
-                    continue
-                left = self._end - time.monotonic()
-                if left > 0:
-                    self._cond.wait(left)
-                    continue
-                self._end, self._fired = None, True
-                if self._sock is not None:
-                    try:
-                        # The plain socket call: shutdown wakes a blocked recv
-                        # (close would not), and SSLSocket's own shutdown would
-                        # tear its TLS state from under the reading thread.
-                        socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
-                    except OSError:
-                        pass  # already closed: nothing left to cut
 
 
 def _ssl_context(verify_tls: bool, ca_bundle: str):
