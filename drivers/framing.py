@@ -36,8 +36,10 @@ from __future__ import annotations
 
 import re
 
+from kiosk.core.mrz import LINES
+
 MRZ_LINE = re.compile(rb"^[A-Z0-9<]+$")
-MRZ_LINES = {30: 3, 36: 2, 44: 2}  # line length -> lines in the document
+MRZ_LINES = LINES  # line length -> lines in the document
 
 TERMINATORS = ("CR", "LF", "CRLF", "none")
 _EOL = (0x0D, 0x0A)

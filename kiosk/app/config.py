@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
-from . import config_checks as checks
+from kiosk.app import config_checks as checks
 from kiosk.core.errors import ConfigError
 from kiosk.app.schema import REQUIRED, RULE, SCHEMA, SECRETS, Key
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from . import config_checks as checks
+from kiosk.app import config_checks as checks
+from kiosk.core.model import COLOURS
+from kiosk.core.policy import DAYS
 
 REQUIRED = object()
 
@@ -40,8 +42,6 @@ def _pins(least: int, most: int):
     return check
 
 
-COLOURS = ("green", "blue", "yellow", "red")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NUM = (int, float)
 
 SCHEMA: dict[str, dict[str, Key]] = {

@@ -17,7 +17,7 @@ from kiosk.app.loop import App
 from kiosk.core.errors import DeviceError, JournalError, KioskError
 from kiosk.services.health import Health, health_path
 from kiosk.core.machine import Kiosk
-from kiosk.core.model import Passed
+from kiosk.core.model import COLOURS, Passed
 
 log = logging.getLogger("ashyq.wiring")
 
@@ -177,7 +177,7 @@ def _build_cache(cfg, journal):
     if not cfg.cache.enabled:
         return None
     from kiosk.services.cache import StatusCache
-    ages = {colour: cfg.cache[f"{colour}_hours"] for colour in ("green", "blue", "yellow", "red")}
+    ages = {colour: cfg.cache[f"{colour}_hours"] for colour in COLOURS}
     return StatusCache(journal.path, max_age_hours=ages)
 
 

@@ -24,7 +24,9 @@ from typing import Optional
 from kiosk.core.errors import DocumentError
 from kiosk.core.model import mask
 
+LINES = {30: 3, 36: 2, 44: 2}  # line length -> lines in the document (TD1, TD2, TD3)
 SHAPES = {(30, 30, 30): "TD1", (36, 36): "TD2", (44, 44): "TD3"}
+assert all((width,) * count in SHAPES for width, count in LINES.items())
 # Document codes by format. 9303-5 (TD1) and 9303-6 (TD2): the first
 # character is A, C or I; the second is the issuer's choice except that V
 # is never used and I never follows A. 9303-4 (TD3): P, then the issuer's
@@ -99,10 +101,10 @@ def mrz_lines(text: str) -> Optional[list[str]]:
     if len(lines) in (2, 3) and "<" in text:
         return lines
     if len(lines) == 1 and "<" in text and MRZ_LINE.fullmatch(text):
-        for width, count in ((30, 3), (36, 2), (44, 2)):
+        for width, count in LINES.items():
             if len(text) == width * count:
                 return [text[i:i + width] for i in range(0, len(text), width)]
-        if len(text) in (30, 36, 44):
+        if len(text) in LINES:
             return [text]
     return None
 
