@@ -29,6 +29,15 @@ def make_config(extra: str = "", **sections):
 
 
 @pytest.fixture
+def pty():
+    """A pseudo-terminal standing in for a serial scanner: (master fd, slave path)."""
+    master, slave = os.openpty()
+    yield master, os.ttyname(slave)
+    os.close(master)
+    os.close(slave)
+
+
+@pytest.fixture
 def cfg():
     return make_config()
 

@@ -22,14 +22,6 @@ def server():
         yield s
 
 
-@pytest.fixture
-def pty():
-    master, slave = os.openpty()
-    yield master, os.ttyname(slave)
-    os.close(master)
-    os.close(slave)
-
-
 def write_config(tmp_path, url, port, *, pulse=3.0, secrets_mode=0o600):
     return write_kiosk_toml(tmp_path, status_url=url, scanner=port,
                             secrets={"status_token": "tok"}, secrets_mode=secrets_mode,

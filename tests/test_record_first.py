@@ -24,14 +24,6 @@ def server():
         yield s
 
 
-@pytest.fixture
-def pty():
-    master, slave = os.openpty()
-    yield master, os.ttyname(slave)
-    os.close(master)
-    os.close(slave)
-
-
 def corrupt_journal(state):
     """A journal that opens (its header is fine) but fails quick_check."""
     os.makedirs(state, exist_ok=True)
