@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 COLOURS = ("green", "blue", "yellow", "red")
 DECISIONS = ("admit", "deny", "staff")
@@ -45,7 +45,7 @@ class Identity:
     def masked(self) -> str:
         return mask(self.number)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Optional[str]]:
         return {
             "kind": self.kind,
             "number": self.number,
@@ -181,7 +181,7 @@ class Screen:
     group_left: int = 0
     cached: bool = False
     until: Optional[dt.datetime] = None
-    references: tuple = ()
+    references: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,8 @@ class Decision:
     cached: bool = False
     clock_synced: bool = True
     mono: Optional[float] = None
-    extra: dict = field(default_factory=dict)
+    # JSON-ready detail: a group member's group and group_size, a passage's decision_id
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def masked(self) -> Optional[str]:
