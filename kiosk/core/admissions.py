@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from kiosk.core.model import Decision, Identity
+from kiosk.core.group import Recorder
+from kiosk.core.model import Action, Decision, Identity, Journal, Now
+from kiosk.core.policy import Verdict
 
 
 class Admissions:
@@ -33,12 +35,14 @@ class Admissions:
                 self.admitted_at[decision.identity.number] = mono
         self.last_admit_id, self.passages_left = decisions[-1].id, passages
 
-    def passed(self) -> Optional[str]:
-        """The admit a sensed passage belongs to, or None when no admit
-        expects one (the passage is then nobody's and goes unrecorded)."""
+    def passed(self, record: Recorder, now: Now) -> list[Action]:
+        """A sensed passage, journalled against the admit it belongs to; none
+        when no admit expects one (nobody was let in: nothing to record)."""
         admit_id = self.last_admit_id
-        if admit_id is not None:
-            self.passages_left -= 1
-            if self.passages_left <= 0:
-                self.last_admit_id = None
-        return admit_id
+        if admit_id is None:
+            return []
+        self.passages_left -= 1
+        if self.passages_left <= 0:
+            self.last_admit_id = None
+        return [Journal(record(None, "unknown", Verdict("admit", "passage-sensed"), now, now.mono,
+                               extra={"decision_id": admit_id}))]

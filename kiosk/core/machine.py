@@ -19,7 +19,6 @@ once, so the relay always reflects the latest decision.
 """
 from __future__ import annotations
 
-import base64
 import uuid
 from collections import deque
 from dataclasses import dataclass
@@ -32,11 +31,11 @@ from kiosk.core.errors import DocumentError
 from kiosk.core.group import Group
 from kiosk.core.model import (LANGUAGES, Action, Decision, Event, Failure, Identity, Journal, KeyPressed,
                               Lookup, LookupDone, Now, Passed, PulseRelay, RelayOff, Scanned, Screen,
-                              ServiceHealth, Show, Shutdown, Signal, Status, Tick)
+                              ServiceHealth, Show, Shutdown, Signal, Status, Tick, reference_code)
 from kiosk.core.policy import Verdict, before_lookup, decide
 from kiosk.core.settings import MachineConfig
-from kiosk.core.staff import Command, StaffDesk
-from kiosk.core.staff_actions import run_command
+from kiosk.core.staff import StaffDesk
+from kiosk.core.staff_actions import run_commands
 
 # Scans waiting for a lookup to finish. Generous on purpose: a scanner
 # emptying its buffer after a network hiccup must lose nothing; at 512 bytes
@@ -45,12 +44,6 @@ MAX_QUEUE = 1024
 # The status client enforces the deadline itself; this backstop only fires if
 # an answer never comes back at all, and lets the client's cause win the race.
 DEADLINE_SLACK = 0.2
-
-
-def reference_code(decision_id: str) -> str:
-    """A short refund reference carried by the journal row: 8 base32 letters."""
-    raw = base64.b32encode(uuid.UUID(decision_id).bytes[:5]).decode()
-    return f"{raw[:4]}-{raw[4:]}"
 
 
 @dataclass
@@ -73,7 +66,6 @@ class Kiosk:
     def __init__(self, cfg: MachineConfig, staff: Iterable[Mapping[str, str]] = (), *,
                  new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
         self.policy = cfg.policy
-        self.venue, self.kiosk_id = cfg.kiosk.venue, cfg.kiosk.id
         self.language = cfg.kiosk.language
         self.deadline = cfg.status.deadline
         self.rate_per_minute = cfg.status.rate_per_minute
@@ -104,8 +96,8 @@ class Kiosk:
             Scanned: lambda e: self._scanned(e.payload, now, arrived=e.arrived),
             LookupDone: lambda e: self._answered(e, now),
             Tick: lambda e: self._tick(now),
-            KeyPressed: lambda e: self._key(e.key, now),
-            Passed: lambda e: self._passed(now),
+            KeyPressed: lambda e: run_commands(self, self.desk.press(e.key, now.mono), now),
+            Passed: lambda e: self.admissions.passed(self.record, now),
             ServiceHealth: lambda e: self._health(e.online),
             Shutdown: lambda e: [Signal("off")],
         }
@@ -126,8 +118,8 @@ class Kiosk:
         if self.desk.is_open or self.desk.mode != "closed":
             return self.screen("staff", staff_id=self.desk.staff_id, typed=self.desk.shown_typed,
                                reason=self.desk.mode,
-                               group_left=self.group.left if self.group else 0)
-        return self.screen("idle", group_left=self.group.left if self.group else 0)
+                               group_left=self._group_left())
+        return self.screen("idle", group_left=self._group_left())
 
     def _show_for(self, show: Show, now: Now) -> list[Action]:
         self.state, self.showing_until = "showing", now.mono + self.result_seconds
@@ -190,12 +182,10 @@ class Kiosk:
                              cached=cached, staff_id=pending.staff_id)
 
     def _decided(self, identity: Optional[Identity], colour: str, verdict: Verdict, now: Now,
-                 started: float, *, cached: bool = False, staff_id: Optional[str] = None,
-                 extra: Optional[dict[str, Any]] = None) -> list[Action]:
+                 started: float, *, cached: bool = False, staff_id: Optional[str] = None) -> list[Action]:
         if self.group is not None and identity is not None:
             return self._group_member(self.group, identity, colour, verdict, now, started, cached)
-        decision = self.record(identity, colour, verdict, now, started, cached=cached,
-                               staff_id=staff_id, extra=extra)
+        decision = self.record(identity, colour, verdict, now, started, cached=cached, staff_id=staff_id)
         return self.actuate([decision], verdict.decision, colour, now)
 
     def record(self, identity: Optional[Identity], colour: str, verdict: Verdict, now: Now,
@@ -243,10 +233,7 @@ class Kiosk:
             self.state = "idle"
             return [Signal("staff"), self.screen("checking", masked=identity.masked,
                                                  reason="group-next", group_left=group.left)]
-        self.group = None
-        final, decisions = group.close(self.record, now)
-        return self.actuate(decisions, final, decisions[-1].colour, now,
-                            pulse_count=len(decisions) if final == "admit" else 1)
+        return self._close_group(now)
 
     def start_group(self, size: int, staff_id: Optional[str], now: Now) -> list[Action]:
         """The next ``size`` visitors are one party; a party still unfinished
@@ -258,27 +245,31 @@ class Kiosk:
     def abandon_group(self, now: Now) -> list[Action]:
         """Close a party that cannot finish: every member scanned so far,
         the one being looked up too, gets a deny row; the door stays shut."""
-        group, self.group = self.group, None
-        if group is None:
-            return []
-        pending = self.pending
-        if pending is not None:  # its answer, when it comes, is ignored
-            group.add(pending.identity, "unknown", Verdict("deny", "abandoned"), pending.started,
-                      False)
+        group, pending = self.group, self.pending
+        if group is not None and pending is not None:  # its answer, when it comes, is ignored
+            group.add(pending.identity, "unknown", Verdict("deny", "abandoned"), pending.started, False)
             self.pending, self.state = None, "idle"
-        if not group.members:
-            return []
-        _, decisions = group.close(self.record, now, abandoned=True)
-        return self.actuate(decisions, "deny", decisions[-1].colour, now)
+        return self._close_group(now, abandoned=True)
 
-    # ---- time, health, passage --------------------------------------------
+    def _close_group(self, now: Now, *, abandoned: bool = False) -> list[Action]:
+        """End group mode: one row per member, and the door opens once per
+        member only if the whole party is admitted."""
+        group, self.group = self.group, None
+        if group is None or not group.members:
+            return []
+        final, decisions = group.close(self.record, now, abandoned=abandoned)
+        return self.actuate(decisions, final, decisions[-1].colour, now,
+                            pulse_count=len(decisions) if final == "admit" else 1)
+
+    # ---- time and health (a passage is for self.admissions) ------------------
 
     def _tick(self, now: Now) -> list[Action]:
         actions: list[Action] = []
-        pending = self.pending  # set exactly while checking
-        if pending is not None and now.mono - pending.started >= self.deadline + DEADLINE_SLACK:
+        pending = self.pending
+        if self.state == "checking" and pending is not None and \
+                now.mono - pending.started >= self.deadline + DEADLINE_SLACK:
             actions += self._answered(LookupDone(pending.request, Failure("timeout")), now)
-        actions += self._commands(self.desk.expire(now.mono), now)
+        actions += run_commands(self, self.desk.expire(now.mono), now)
         if self.state == "showing" and now.mono >= self.showing_until:
             self.state = "idle"
             actions += [Signal("off"), self.idle_screen()]
@@ -288,29 +279,8 @@ class Kiosk:
         self.online = online
         return [self.idle_screen()] if self.state == "idle" else []
 
-    def _passed(self, now: Now) -> list[Action]:
-        admit_id = self.admissions.passed()
-        if admit_id is None:
-            return []
-        return [Journal(self.record(None, "unknown", Verdict("admit", "passage-sensed"), now, now.mono,
-                                    extra={"decision_id": admit_id}))]
+    # ---- staff: their commands run in kiosk.core.staff_actions, through these
 
-    # ---- staff --------------------------------------------------------------
-
-    def _key(self, key: str, now: Now) -> list[Action]:
-        return self._commands(self.desk.press(key, now.mono), now)
-
-    def _commands(self, commands: list[Command], now: Now) -> list[Action]:
-        actions: list[Action] = []
-        for command in commands:
-            actions += run_command(self, command, now)
-        return actions
-
-    def staff_row(self, staff_id: Optional[str], reason: str, now: Now,
-                  decision: str = "staff") -> Journal:
-        """A journal row for a staff action that concerns no document."""
-        return Journal(self.record(None, "unknown", Verdict(decision, reason), now, now.mono,
-                                   staff_id=staff_id))
 
     def take_see_staff(self) -> Optional[tuple[Identity, str]]:
         """The visitor waiting on staff (and their colour), once: resolving clears it."""

@@ -7,7 +7,9 @@ events into *actions*; the application turns actions back into hardware.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
@@ -20,6 +22,13 @@ def mask(number: str) -> str:
     """The only form of a document number allowed on screen, in logs or on
     disk in clear: its last four characters."""
     return "\u2022\u2022\u2022\u2022" + number[-4:]
+
+
+def reference_code(decision_id: str) -> str:
+    """A deny's refund reference as the journal row and the screen carry it:
+    8 base32 letters from its decision id (a UUID)."""
+    raw = base64.b32encode(uuid.UUID(decision_id).bytes[:5]).decode()
+    return f"{raw[:4]}-{raw[4:]}"
 
 
 @dataclass(frozen=True)

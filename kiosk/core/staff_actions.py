@@ -32,7 +32,6 @@ class Machine(Protocol):
     def actuate(self, decisions: list[Decision], verdict: str, colour: str, now: Now,
                 pulse_count: int = 1) -> list[Action]: ...
     def visitor(self, identity: Identity, now: Now, staff_id: Optional[str] = None) -> list[Action]: ...
-    def staff_row(self, staff_id: Optional[str], reason: str, now: Now) -> Journal: ...
     def abandon_group(self, now: Now) -> list[Action]: ...
     def start_group(self, size: int, staff_id: Optional[str], now: Now) -> list[Action]: ...
     def take_see_staff(self) -> Optional[tuple[Identity, str]]: ...
@@ -42,9 +41,19 @@ class Machine(Protocol):
 Handler = Callable[[Machine, Command, Now], list[Action]]
 
 
-def run_command(kiosk: Machine, command: Command, now: Now) -> list[Action]:
-    handler = HANDLERS.get(command.name)
-    return handler(kiosk, command, now) if handler else []
+def run_commands(kiosk: Machine, commands: list[Command], now: Now) -> list[Action]:
+    """The actions for the desk's commands, in order (unknown ones do nothing)."""
+    actions: list[Action] = []
+    for command in commands:
+        handler = HANDLERS.get(command.name)
+        actions += handler(kiosk, command, now) if handler else []
+    return actions
+
+
+def _row(kiosk: Machine, staff_id: Optional[str], reason: str, now: Now) -> Journal:
+    """A journal row for a staff action that concerns no document."""
+    return Journal(kiosk.record(None, "unknown", Verdict("staff", reason), now, now.mono,
+                                staff_id=staff_id))
 
 
 def _screen(kiosk: Machine, command: Command, now: Now) -> list[Action]:
@@ -52,7 +61,7 @@ def _screen(kiosk: Machine, command: Command, now: Now) -> list[Action]:
 
 
 def _session_start(kiosk: Machine, command: Command, now: Now) -> list[Action]:
-    return [kiosk.staff_row(command.staff_id, "session-start", now), Signal("staff"),
+    return [_row(kiosk, command.staff_id, "session-start", now), Signal("staff"),
             kiosk.idle_screen()]
 
 
@@ -60,18 +69,18 @@ def _session_end(kiosk: Machine, command: Command, now: Now) -> list[Action]:
     # An unfinished party does not outlive its staff session: closed on the
     # record, member by member, with the door shut.
     abandoned = kiosk.abandon_group(now)
-    row = kiosk.staff_row(command.staff_id, f"session-end-{command.text}", now)
+    row = _row(kiosk, command.staff_id, f"session-end-{command.text}", now)
     return abandoned + [row] + ([] if abandoned else _screen(kiosk, command, now))
 
 
 def _pin_wrong(kiosk: Machine, command: Command, now: Now) -> list[Action]:
-    return [kiosk.staff_row(None, f"pin-wrong-{command.number}", now), Signal("error"),
+    return [_row(kiosk, None, f"pin-wrong-{command.number}", now), Signal("error"),
             kiosk.screen("refused", reason="pin-wrong")]
 
 
 def _locked(kiosk: Machine, command: Command, now: Now) -> list[Action]:
     if command.number:  # the attempt that locked it, not a key pressed while locked
-        row = kiosk.staff_row(None, "keypad-locked", now)
+        row = _row(kiosk, None, "keypad-locked", now)
         return [row, Signal("error"), kiosk.screen("locked")]
     return [kiosk.screen("locked")]
 
@@ -109,13 +118,13 @@ def _resolve(kiosk: Machine, command: Command, now: Now) -> list[Action]:
 
 def _group(kiosk: Machine, command: Command, now: Now) -> list[Action]:
     abandoned = kiosk.start_group(command.number, command.staff_id, now)  # ends an unfinished one
-    row = kiosk.staff_row(command.staff_id, f"group-start-{command.number}", now)
+    row = _row(kiosk, command.staff_id, f"group-start-{command.number}", now)
     return abandoned + [row] + ([] if abandoned else [kiosk.idle_screen()])
 
 
 def _language(kiosk: Machine, command: Command, now: Now) -> list[Action]:
     language = kiosk.next_language()
-    return [kiosk.staff_row(command.staff_id, f"language-{language}", now), kiosk.idle_screen()]
+    return [_row(kiosk, command.staff_id, f"language-{language}", now), kiosk.idle_screen()]
 
 
 HANDLERS: dict[str, Handler] = {
