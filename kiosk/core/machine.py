@@ -117,8 +117,7 @@ class Kiosk:
     def idle_screen(self) -> Show:
         if self.desk.is_open or self.desk.mode != "closed":
             return self.screen("staff", staff_id=self.desk.staff_id, typed=self.desk.shown_typed,
-                               reason=self.desk.mode,
-                               group_left=self._group_left())
+                               reason=self.desk.mode, group_left=self._group_left())
         return self.screen("idle", group_left=self._group_left())
 
     def _show_for(self, show: Show, now: Now) -> list[Action]:

@@ -15,11 +15,7 @@ from kiosk.core.policy import Table
 
 class KioskSection(Protocol):
     @property
-    def id(self) -> str: ...
-    @property
-    def venue(self) -> str: ...
-    @property
-    def language(self) -> str: ...
+    def language(self) -> str: ...  # the screen's first language
 
 
 class StatusSection(Protocol):
