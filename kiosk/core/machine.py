@@ -7,10 +7,10 @@ One visitor at a time::
 
 A scan during a lookup is queued (the screen says "please wait") and taken
 as soon as that lookup is decided; a full queue is refused on screen, never
-dropped silently. The re-scan guard is keyed on the person, not the raw code, so the
-same card read by a camera thirty times, or scanned again by a friend, does
-not open the door twice. Staff keys go to :class:`~kiosk.core.staff.StaffDesk`;
-group mode is in :mod:`kiosk.core.group`.
+dropped silently. The re-scan guard and the passages an admit expects are in
+:mod:`kiosk.core.admissions`. Staff keys go to :class:`~kiosk.core.staff.StaffDesk`
+and their commands to :mod:`kiosk.core.staff_actions`, which change the
+machine only through its public transitions; group mode is in :mod:`kiosk.core.group`.
 
 Action order on a decision is deliberate: the journal first (record before
 acting: a decision that cannot be committed must never open the door), then
@@ -19,22 +19,23 @@ once, so the relay always reflects the latest decision.
 """
 from __future__ import annotations
 
-import base64
 import uuid
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 from kiosk.core import documents
 
+from kiosk.core.admissions import Admissions
 from kiosk.core.errors import DocumentError
 from kiosk.core.group import Group
-from kiosk.core.model import (Decision, Failure, Identity, Journal, KeyPressed, Lookup, LookupDone,
-                    Now, Passed, PulseRelay, RelayOff, Scanned, Screen, ServiceHealth, Show, Shutdown,
-                    Signal, Status, Tick)
+from kiosk.core.model import (LANGUAGES, Action, Decision, Event, Failure, Identity, Journal, KeyPressed,
+                              Lookup, LookupDone, Now, Passed, PulseRelay, RelayOff, Scanned, Screen,
+                              ServiceHealth, Show, Shutdown, Signal, Status, Tick, reference_code)
 from kiosk.core.policy import Verdict, before_lookup, decide
+from kiosk.core.settings import MachineConfig
 from kiosk.core.staff import StaffDesk
-from kiosk.core.staff_actions import run_command
+from kiosk.core.staff_actions import run_commands
 
 # Scans waiting for a lookup to finish. Generous on purpose: a scanner
 # emptying its buffer after a network hiccup must lose nothing; at 512 bytes
@@ -43,12 +44,6 @@ MAX_QUEUE = 1024
 # The status client enforces the deadline itself; this backstop only fires if
 # an answer never comes back at all, and lets the client's cause win the race.
 DEADLINE_SLACK = 0.2
-
-
-def reference_code(decision_id: str) -> str:
-    """A short refund reference carried by the journal row: 8 base32 letters."""
-    raw = base64.b32encode(uuid.UUID(decision_id).bytes[:5]).decode()
-    return f"{raw[:4]}-{raw[4:]}"
 
 
 @dataclass
@@ -68,9 +63,9 @@ class Kiosk:
     [Lookup(request='...', identity=...), Show(screen=Screen(kind='checking', ...))]
     """
 
-    def __init__(self, cfg, staff=(), *, new_id: Callable[[], str] = lambda: str(uuid.uuid4())):
+    def __init__(self, cfg: MachineConfig, staff: Iterable[Mapping[str, str]] = (), *,
+                 new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
         self.policy = cfg.policy
-        self.venue, self.kiosk_id = cfg.kiosk.venue, cfg.kiosk.id
         self.language = cfg.kiosk.language
         self.deadline = cfg.status.deadline
         self.rate_per_minute = cfg.status.rate_per_minute
@@ -85,29 +80,28 @@ class Kiosk:
         self.online = True
         self.clock_synced = True
         self.pending: Optional[Pending] = None
-        self.queue: deque = deque()
+        self.queue: deque[tuple[bytes, Optional[float]]] = deque()  # (payload, arrived)
         self.showing_until = 0.0
-        self.admitted_at: dict[str, float] = {}
-        self.lookups: deque = deque()
+        self.admissions = Admissions(cfg.policy["rescan_seconds"])
+        self.lookups: deque[float] = deque()  # when each lookup of the last minute began
         self.group: Optional[Group] = None
-        self.see_staff: Optional[tuple[Identity, str]] = None
-        self.last_admit_id: Optional[str] = None
-        self.passages_left = 0
+        self.see_staff: Optional[tuple[Identity, str]] = None  # (who, their colour)
 
     # ---- entry point ------------------------------------------------------
 
-    def handle(self, event, now: Now) -> list:
+    def handle(self, event: Event, now: Now) -> list[Action]:
         self.clock_synced = now.synced
-        handler = {
+        # Each entry takes its own event type, hence Any for the argument.
+        handlers: dict[type, Callable[[Any], list[Action]]] = {
             Scanned: lambda e: self._scanned(e.payload, now, arrived=e.arrived),
             LookupDone: lambda e: self._answered(e, now),
             Tick: lambda e: self._tick(now),
-            KeyPressed: lambda e: self._key(e.key, now),
-            Passed: lambda e: self._passed(now),
+            KeyPressed: lambda e: run_commands(self, self.desk.press(e.key, now.mono), now),
+            Passed: lambda e: self.admissions.passed(self.record, now),
             ServiceHealth: lambda e: self._health(e.online),
             Shutdown: lambda e: [Signal("off")],
-        }[type(event)]
-        actions = handler(event)
+        }
+        actions = handlers[type(event)](event)
         while self.queue and self.state != "checking":
             payload, arrived = self.queue.popleft()
             actions += self._scanned(payload, now, arrived=arrived)
@@ -115,25 +109,25 @@ class Kiosk:
 
     # ---- screens ----------------------------------------------------------
 
-    def screen(self, kind: str, **fields) -> Show:
+    def screen(self, kind: str, **fields: Any) -> Show:
+        """``fields`` are :class:`~kiosk.core.model.Screen`'s own keywords."""
         return Show(Screen(kind=kind, language=self.language, online=self.online,
                            clock_synced=self.clock_synced, **fields))
 
     def idle_screen(self) -> Show:
         if self.desk.is_open or self.desk.mode != "closed":
             return self.screen("staff", staff_id=self.desk.staff_id, typed=self.desk.shown_typed,
-                               reason=self.desk.mode,
-                               group_left=self.group.left if self.group else 0)
-        return self.screen("idle", group_left=self.group.left if self.group else 0)
+                               reason=self.desk.mode, group_left=self._group_left())
+        return self.screen("idle", group_left=self._group_left())
 
-    def _show_for(self, show: Show, now: Now) -> list:
+    def _show_for(self, show: Show, now: Now) -> list[Action]:
         self.state, self.showing_until = "showing", now.mono + self.result_seconds
         return [show]
 
     # ---- visitors ---------------------------------------------------------
 
     def _scanned(self, payload: bytes, now: Now, staff_id: Optional[str] = None, *,
-                 arrived: Optional[float] = None) -> list:
+                 arrived: Optional[float] = None) -> list[Action]:
         self.desk.touch(now.mono)  # a party scanning in is a session in use
         if self.state == "checking":
             if len(self.queue) >= MAX_QUEUE:
@@ -144,18 +138,18 @@ class Kiosk:
             identity = documents.parse(payload, max_length=self.max_length, today=now.wall.date())
         except DocumentError as exc:
             # A refusal is the latest word at the door: a running pulse ends now.
-            return [RelayOff(), Signal("error")] + self._show_for(
-                self.screen("refused", reason=exc.reason), now)
-        return self._visitor(identity, now, staff_id, arrived=arrived)
+            refused: list[Action] = [RelayOff(), Signal("error")]
+            return refused + self._show_for(self.screen("refused", reason=exc.reason), now)
+        return self.visitor(identity, now, staff_id, arrived=arrived)
 
-    def _visitor(self, identity: Identity, now: Now, staff_id: Optional[str] = None, *,
-                 arrived: Optional[float] = None) -> list:
+    def visitor(self, identity: Identity, now: Now, staff_id: Optional[str] = None, *,
+                arrived: Optional[float] = None) -> list[Action]:
+        """A person read from a document (or typed by staff): decide now or look them up."""
         arrived = now.mono if arrived is None else arrived
         if self.group is not None and self.group.has(identity):
             return [Signal("error"), self.screen("refused", reason="group-duplicate",
                                                  masked=identity.masked, group_left=self.group.left)]
-        admitted = self.admitted_at.get(identity.number)
-        if admitted is not None and now.mono - admitted < self.policy.rescan_seconds:
+        if self.admissions.is_repeat(identity, now.mono):
             return self._show_for(self.screen("result", verdict="admit", masked=identity.masked,
                                               reason="repeat", at=now.wall), now)
         verdict = before_lookup(identity, self.policy, now.wall)
@@ -173,7 +167,7 @@ class Kiosk:
         return [Lookup(self.pending.request, identity),
                 self.screen("checking", masked=identity.masked, group_left=self._group_left())]
 
-    def _answered(self, event: LookupDone, now: Now) -> list:
+    def _answered(self, event: LookupDone, now: Now) -> list[Action]:
         pending = self.pending
         if pending is None or event.request != pending.request:
             return []  # an answer after its deadline: already decided
@@ -187,16 +181,15 @@ class Kiosk:
                              cached=cached, staff_id=pending.staff_id)
 
     def _decided(self, identity: Optional[Identity], colour: str, verdict: Verdict, now: Now,
-                 started: float, *, cached: bool = False, staff_id: Optional[str] = None,
-                 extra: Optional[dict] = None) -> list:
+                 started: float, *, cached: bool = False, staff_id: Optional[str] = None) -> list[Action]:
         if self.group is not None and identity is not None:
-            return self._group_member(identity, colour, verdict, now, started, cached)
-        decision = self.record(identity, colour, verdict, now, started, cached=cached,
-                               staff_id=staff_id, extra=extra)
+            return self._group_member(self.group, identity, colour, verdict, now, started, cached)
+        decision = self.record(identity, colour, verdict, now, started, cached=cached, staff_id=staff_id)
         return self.actuate([decision], verdict.decision, colour, now)
 
-    def record(self, identity, colour, verdict: Verdict, now: Now, started: float, *,
-               cached=False, staff_id=None, extra=None) -> Decision:
+    def record(self, identity: Optional[Identity], colour: str, verdict: Verdict, now: Now,
+               started: float, *, cached: bool = False, staff_id: Optional[str] = None,
+               extra: Optional[dict[str, Any]] = None) -> Decision:
         decision_id = self.new_id()
         return Decision(
             id=decision_id, at=now.wall, kind=identity.kind if identity else "none",
@@ -206,18 +199,15 @@ class Kiosk:
             cached=cached, clock_synced=now.synced, mono=now.mono, extra=extra or {})
 
     def actuate(self, decisions: list[Decision], verdict: str, colour: str, now: Now,
-                pulse_count: int = 1) -> list:
+                pulse_count: int = 1) -> list[Action]:
         """Journal, relay, lights, screen: in that order (record before acting).
         A deny or "see staff" ends a running pulse: the door follows the
         latest decision, not one from a moment ago."""
-        actions: list = [Journal(decision) for decision in decisions]
+        actions: list[Action] = [Journal(decision) for decision in decisions]
         last = decisions[-1]
         if verdict == "admit":
             actions.append(PulseRelay(self.pulse_seconds * pulse_count, passages=pulse_count))
-            for decision in decisions:
-                if decision.identity:
-                    self.admitted_at[decision.identity.number] = now.mono
-            self.last_admit_id, self.passages_left = last.id, pulse_count
+            self.admissions.admitted(decisions, pulse_count, now.mono)
         else:
             actions.append(RelayOff())
         actions.append(Signal(verdict))
@@ -235,72 +225,67 @@ class Kiosk:
     def _group_left(self) -> int:
         return self.group.left if self.group else 0
 
-    def _group_member(self, identity, colour, verdict, now, started, cached) -> list:
-        group = self.group
+    def _group_member(self, group: Group, identity: Identity, colour: str, verdict: Verdict,
+                      now: Now, started: float, cached: bool) -> list[Action]:
         group.add(identity, colour, verdict, started, cached)
         if verdict.decision == "admit" and group.left:
             self.state = "idle"
             return [Signal("staff"), self.screen("checking", masked=identity.masked,
                                                  reason="group-next", group_left=group.left)]
-        self.group = None
-        final, decisions = group.close(self, now)
+        return self._close_group(now)
+
+    def start_group(self, size: int, staff_id: Optional[str], now: Now) -> list[Action]:
+        """The next ``size`` visitors are one party; a party still unfinished
+        is abandoned first (its actions are returned)."""
+        abandoned = self.abandon_group(now)
+        self.group = Group(size, staff_id)
+        return abandoned
+
+    def abandon_group(self, now: Now) -> list[Action]:
+        """Close a party that cannot finish: every member scanned so far,
+        the one being looked up too, gets a deny row; the door stays shut."""
+        group, pending = self.group, self.pending
+        if group is not None and pending is not None:  # its answer, when it comes, is ignored
+            group.add(pending.identity, "unknown", Verdict("deny", "abandoned"), pending.started, False)
+            self.pending, self.state = None, "idle"
+        return self._close_group(now, abandoned=True)
+
+    def _close_group(self, now: Now, *, abandoned: bool = False) -> list[Action]:
+        """End group mode: one row per member, and the door opens once per
+        member only if the whole party is admitted."""
+        group, self.group = self.group, None
+        if group is None or not group.members:
+            return []
+        final, decisions = group.close(self.record, now, abandoned=abandoned)
         return self.actuate(decisions, final, decisions[-1].colour, now,
                             pulse_count=len(decisions) if final == "admit" else 1)
 
-    def abandon_group(self, now: Now) -> list:
-        """Close a party that cannot finish: every member scanned so far,
-        the one being looked up too, gets a deny row; the door stays shut."""
-        group, self.group = self.group, None
-        if group is None:
-            return []
+    # ---- time and health (a passage is for self.admissions) ------------------
+
+    def _tick(self, now: Now) -> list[Action]:
+        actions: list[Action] = []
         pending = self.pending
-        if pending is not None:  # its answer, when it comes, is ignored
-            group.add(pending.identity, "unknown", Verdict("deny", "abandoned"), pending.started,
-                      False)
-            self.pending, self.state = None, "idle"
-        if not group.members:
-            return []
-        _, decisions = group.close(self, now, abandoned=True)
-        return self.actuate(decisions, "deny", decisions[-1].colour, now)
-
-    # ---- time, health, passage --------------------------------------------
-
-    def _tick(self, now: Now) -> list:
-        actions: list = []
-        if self.state == "checking" and now.mono - self.pending.started >= self.deadline + DEADLINE_SLACK:
-            actions += self._answered(LookupDone(self.pending.request, Failure("timeout")), now)
-        for command in self.desk.expire(now.mono):
-            actions += self._command(command, now)
+        if self.state == "checking" and pending is not None and \
+                now.mono - pending.started >= self.deadline + DEADLINE_SLACK:
+            actions += self._answered(LookupDone(pending.request, Failure("timeout")), now)
+        actions += run_commands(self, self.desk.expire(now.mono), now)
         if self.state == "showing" and now.mono >= self.showing_until:
             self.state = "idle"
             actions += [Signal("off"), self.idle_screen()]
         return actions
 
-    def _health(self, online: bool) -> list:
+    def _health(self, online: bool) -> list[Action]:
         self.online = online
         return [self.idle_screen()] if self.state == "idle" else []
 
-    def _passed(self, now: Now) -> list:
-        if self.last_admit_id is None:
-            return []
-        self.passages_left -= 1  # a party of N is through after N passages
-        decision = self.record(None, "unknown", Verdict("admit", "passage-sensed"), now, now.mono,
-                               extra={"decision_id": self.last_admit_id})
-        if self.passages_left <= 0:
-            self.last_admit_id = None
-        return [Journal(decision)]
+    # ---- staff: their commands run in kiosk.core.staff_actions, through these
 
-    # ---- staff --------------------------------------------------------------
 
-    def _key(self, key: str, now: Now) -> list:
-        actions: list = []
-        for command in self.desk.press(key, now.mono):
-            actions += self._command(command, now)
-        return actions
+    def take_see_staff(self) -> Optional[tuple[Identity, str]]:
+        """The visitor waiting on staff (and their colour), once: resolving clears it."""
+        waiting, self.see_staff = self.see_staff, None
+        return waiting
 
-    def _staff_row(self, staff_id, reason: str, now: Now, decision: str = "staff") -> Journal:
-        return Journal(self.record(None, "unknown", Verdict(decision, reason), now, now.mono,
-                                   staff_id=staff_id))
-
-    def _command(self, command, now: Now) -> list:
-        return run_command(self, command, now)
+    def next_language(self) -> str:
+        self.language = LANGUAGES[(LANGUAGES.index(self.language) + 1) % len(LANGUAGES)]
+        return self.language

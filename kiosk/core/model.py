@@ -7,9 +7,11 @@ events into *actions*; the application turns actions back into hardware.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 COLOURS = ("green", "blue", "yellow", "red")
 DECISIONS = ("admit", "deny", "staff")
@@ -20,6 +22,13 @@ def mask(number: str) -> str:
     """The only form of a document number allowed on screen, in logs or on
     disk in clear: its last four characters."""
     return "\u2022\u2022\u2022\u2022" + number[-4:]
+
+
+def reference_code(decision_id: str) -> str:
+    """A deny's refund reference as the journal row and the screen carry it:
+    8 base32 letters from its decision id (a UUID)."""
+    raw = base64.b32encode(uuid.UUID(decision_id).bytes[:5]).decode()
+    return f"{raw[:4]}-{raw[4:]}"
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,7 @@ class Identity:
     def masked(self) -> str:
         return mask(self.number)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Optional[str]]:
         return {
             "kind": self.kind,
             "number": self.number,
@@ -181,7 +190,7 @@ class Screen:
     group_left: int = 0
     cached: bool = False
     until: Optional[dt.datetime] = None
-    references: tuple = ()
+    references: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -236,7 +245,8 @@ class Decision:
     cached: bool = False
     clock_synced: bool = True
     mono: Optional[float] = None
-    extra: dict = field(default_factory=dict)
+    # JSON-ready detail: a group member's group and group_size, a passage's decision_id
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def masked(self) -> Optional[str]:

@@ -178,6 +178,7 @@ def _date(yymmdd: str, name: str, *, today: dt.date) -> Optional[dt.date]:
     if not yymmdd.isdigit():
         raise DocumentError(f"mrz-bad-{name}", f"MRZ {_NAMES[name]} is not a date")
     year, month, day = int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:6])
+    centuries: tuple[int, ...]
     if name == "birth":
         centuries = (2000, 1900)
     else:
@@ -238,8 +239,8 @@ def _yymmdd(day: dt.date) -> str:
     return day.strftime("%y%m%d")
 
 
-def id_card_mrz(iin: str, document: str, expiry: dt.date, *, surname="TESTOV",
-                given="TEST", sex="M") -> str:
+def id_card_mrz(iin: str, document: str, expiry: dt.date, *, surname: str = "TESTOV",
+                given: str = "TEST", sex: str = "M") -> str:
     """A Kazakh ID card's TD1 MRZ with the IIN in line 1's optional data
     (the IIN's first six digits are the birth date, as the MRZ writes it)."""
     number = _pad(document, 9)
@@ -252,7 +253,7 @@ def id_card_mrz(iin: str, document: str, expiry: dt.date, *, surname="TESTOV",
 
 def passport_mrz(number: str, country: str, *, birth: dt.date = dt.date(1990, 1, 1),
                  expiry: dt.date = dt.date(2031, 1, 1), personal: str = "",
-                 surname="TESTOV", given="TEST", sex="M") -> str:
+                 surname: str = "TESTOV", given: str = "TEST", sex: str = "M") -> str:
     """A passport's TD3 MRZ."""
     upper = _pad(f"P<{country}{surname}<<{given}", 44)
     doc, personal = _pad(number, 9), _pad(personal, 14)

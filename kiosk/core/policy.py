@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from kiosk.core.documents import age_on
 from kiosk.core.model import Failure, Identity, Outcome
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# A TOML table as the config loader validated it: its values are lists of
+# colours, numbers, strings and rule tables, so they stay ``Any`` here.
+Table = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ def _minutes(hhmm: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def rule_applies(rule: Mapping, when: dt.datetime) -> bool:
+def rule_applies(rule: Table, when: dt.datetime) -> bool:
     """Whether a ``[[policy.rules]]`` entry covers this local time.
 
     A window whose end is before its start runs over midnight (22:00-02:00)."""
@@ -55,10 +58,10 @@ def rule_applies(rule: Mapping, when: dt.datetime) -> bool:
     return yesterday in rule["days"] and minute < end
 
 
-def colour_table(policy: Mapping, when: dt.datetime) -> tuple[dict[str, str], Optional[str]]:
+def colour_table(policy: Table, when: dt.datetime) -> tuple[dict[str, str], Optional[str]]:
     """colour -> decision in force at ``when``, and the name of the last rule
     that changed it (for the journal's reason)."""
-    table = {}
+    table: dict[str, str] = {}
     for decision in ("admit", "deny", "staff"):
         for colour in policy[decision]:
             table[colour] = decision
@@ -73,7 +76,7 @@ def colour_table(policy: Mapping, when: dt.datetime) -> tuple[dict[str, str], Op
     return table, applied
 
 
-def before_lookup(identity: Identity, policy: Mapping, when: dt.datetime) -> Optional[Verdict]:
+def before_lookup(identity: Identity, policy: Table, when: dt.datetime) -> Optional[Verdict]:
     """A verdict that needs no status lookup, or None to look the person up.
 
     An expired document is refused only where the venue chose
@@ -92,7 +95,7 @@ def before_lookup(identity: Identity, policy: Mapping, when: dt.datetime) -> Opt
     return None
 
 
-def decide(identity: Optional[Identity], outcome: Outcome, policy: Mapping,
+def decide(identity: Optional[Identity], outcome: Outcome, policy: Table,
            when: dt.datetime) -> Verdict:
     """The verdict for a looked-up person."""
     if isinstance(outcome, Failure):

@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Iterable, Mapping, Optional
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
 MAX_TYPED = 20
@@ -35,8 +35,11 @@ def hash_pin(pin: str, *, salt: Optional[bytes] = None) -> str:
     """A PIN as stored in the secrets file (scrypt, per-PIN random salt)."""
     salt = salt if salt is not None else os.urandom(16)
     digest = hashlib.scrypt(pin.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
-    encode = lambda raw: base64.b64encode(raw).decode()
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${encode(salt)}${encode(digest)}"
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
 
 
 def verify_pin(pin: str, stored: str) -> bool:
@@ -67,8 +70,8 @@ class Command:
 class StaffDesk:
     """Keypad state: closed -> pin -> menu <-> typing | group-size; locked."""
 
-    def __init__(self, staff=(), *, max_attempts: int = 5, lockout_seconds: float = 300,
-                 idle_seconds: float = 30):
+    def __init__(self, staff: Iterable[Mapping[str, str]] = (), *, max_attempts: int = 5,
+                 lockout_seconds: float = 300, idle_seconds: float = 30) -> None:
         self.staff = [(entry["id"], entry["pin"]) for entry in staff]
         self.max_attempts = max_attempts
         self.lockout_seconds = lockout_seconds
@@ -99,7 +102,7 @@ class StaffDesk:
         if self.is_locked(mono):
             return [Command("locked")]
         self.last_key = mono
-        handler = getattr(self, "_" + self.mode.replace("-", "_"))
+        handler: Callable[[str, float], list[Command]] = getattr(self, "_" + self.mode.replace("-", "_"))
         return handler(key, mono)
 
     def touch(self, mono: float) -> None:
