@@ -165,7 +165,9 @@ def test_no_iin_born_after_the_scan_is_accepted_and_birth_dates_agree(
     try:
         identity = parse(payload.encode(), today=scan_day)
     except DocumentError as exc:
-        if born > scan_day:
+        if born > scan_day and (form == "bare" or serial % 2):
+            # The MRZ agrees with the IIN, so the future date is the reason
+            # (where they disagree, the card may be refused for that first).
             assert exc.reason == "born-in-future"
         return
     assert born <= scan_day, "an IIN born after the day of the scan was accepted"
