@@ -170,9 +170,28 @@ def validate(data: dict, file: str = "<config>", text: str = "") -> dict[str, Se
     for index, rule in enumerate(sections["policy"].get("rules", [])):
         rules.append(Section(_validate_table(RULE, rule, "policy.rules", file, lines, problems)))
     sections["policy"]["rules"] = rules
+    problems += _venue_problems(sections, file, lines)
     if problems:
         raise ConfigError(problems)
     return {name: Section(values) for name, values in sections.items()}
+
+
+def _venue_problems(sections: dict, file: str, lines: dict) -> list[Problem]:
+    """What one key alone cannot tell: a percentage limit needs a capacity,
+    and an exit door counting by sensor needs the sensor."""
+    from kiosk.core.occupancy import parse_limit
+    found = []
+    venue, door = sections["venue"], sections["door"]
+    if "limit" in venue:
+        try:
+            parse_limit(venue["limit"], venue.get("capacity", 0))
+        except ValueError as exc:
+            found.append(Problem(file, lines.get("venue.limit"), "venue.limit", str(exc)))
+    if door.get("kind") == "exit" and door.get("exit_count") == "sensor" and \
+            sections["signals"].get("passage_pin", -1) < 0:
+        found.append(Problem(file, lines.get("door.exit_count"), "door.exit_count",
+                             "counting exits by sensor needs signals.passage_pin"))
+    return found
 
 
 class Config:

@@ -27,7 +27,9 @@ from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
 from kiosk.app.actuator import Actuator
+from kiosk.core import door as door_rules
 from kiosk.core.errors import JournalError, KioskError
+from kiosk.core.occupancy import period_start
 from kiosk.services.health import Health
 from kiosk.services.lookups import LookupWorker
 from kiosk.core.machine import Kiosk
@@ -93,6 +95,7 @@ class App:
         self._synced_cache = (float("-inf"), True)  # asked at once: the first frame is right
         self._next_purge = 0.0
         self._screenshot_wanted = False
+        self._counted_changes = 0  # occupancy changes already told to the heartbeat
 
     # ---- feeding ------------------------------------------------------------
 
@@ -167,6 +170,23 @@ class App:
             age = (now.wall - dt.datetime.fromisoformat(at)).total_seconds()
             self.kiosk.lookups.append(now.mono - min(max(age, 0.0), RATE_WINDOW))
 
+    def restore_occupancy(self) -> None:
+        """This door's counts for the current period, from the journal: a
+        restart must not forget who went in."""
+        occupancy = self.kiosk.door.occupancy
+        now = self.now()
+        occupancy.roll(now.wall)
+        try:
+            rows = self.journal.counted_since(period_start(now.wall, occupancy.closing))
+        except JournalError as exc:
+            log.error("cannot read this period's occupancy counts: %s", exc)
+            return
+        occupancy.restore(door_rules.counts_from_rows(occupancy.counts.period, rows))
+
+    @property
+    def heartbeat(self):
+        return getattr(self.syncer, "heartbeat", None)
+
     # ---- the loop -----------------------------------------------------------
 
     def purge(self) -> None:
@@ -186,6 +206,7 @@ class App:
         self.signals.relay_off()
         self.purge()
         self.restore_rate_window()
+        self.restore_occupancy()
         self.lookups.start()
         for source in self.sources:
             try:
@@ -230,7 +251,12 @@ class App:
             if not isinstance(event, Tick):
                 actions += self.kiosk.handle(event, now)
         actions += self.kiosk.handle(Tick(), now)
+        counted = self.kiosk.door.occupancy.counts
         self.execute(actions)
+        if counted.changes != self._counted_changes and \
+                self.kiosk.door.occupancy.limit is not None and self.heartbeat is not None:
+            self.heartbeat.kick()  # near a limit the other doors must hear at once
+        self._counted_changes = counted.changes
         self.actuator.probe(self._back_in_service)
         if self.after_step is not None:
             self.after_step()

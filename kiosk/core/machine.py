@@ -26,9 +26,11 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from kiosk.core import documents
+from kiosk.core import door as door_rules
 
 from kiosk.core.errors import DocumentError
 from kiosk.core.group import Group
+from kiosk.core.occupancy import Heard
 from kiosk.core.model import (Decision, Failure, Identity, Journal, KeyPressed, Lookup, LookupDone,
                     Now, Passed, PulseRelay, RelayOff, Scanned, Screen, ServiceHealth, Show, Shutdown,
                     Signal, Status, Tick)
@@ -92,6 +94,7 @@ class Kiosk:
         self.group: Optional[Group] = None
         self.see_staff: Optional[tuple[Identity, str]] = None
         self.last_admit_id: Optional[str] = None
+        self.door = door_rules.Door(cfg)  # occupancy: what this door counts
 
     # ---- entry point ------------------------------------------------------
 
@@ -102,7 +105,8 @@ class Kiosk:
             LookupDone: lambda e: self._answered(e, now),
             Tick: lambda e: self._tick(now),
             KeyPressed: lambda e: self._key(e.key, now),
-            Passed: lambda e: self._passed(now),
+            Passed: lambda e: self._passed(now, e.free),
+            Heard: lambda e: door_rules.heard(self, e),
             ServiceHealth: lambda e: self._health(e.online),
             Shutdown: lambda e: [Signal("off")],
         }[type(event)]
@@ -123,7 +127,8 @@ class Kiosk:
             return self.screen("staff", staff_id=self.desk.staff_id, typed=self.desk.shown_typed,
                                reason=self.desk.mode,
                                group_left=self.group.left if self.group else 0)
-        return self.screen("idle", group_left=self.group.left if self.group else 0)
+        return self.screen("idle", group_left=self.group.left if self.group else 0,
+                           **self.door.screen_fields())
 
     def _show_for(self, show: Show, now: Now) -> list:
         self.state, self.showing_until = "showing", now.mono + self.result_seconds
@@ -153,6 +158,8 @@ class Kiosk:
         if admitted is not None and now.mono - admitted < self.policy.rescan_seconds:
             return self._show_for(self.screen("result", verdict="admit", masked=identity.masked,
                                               reason="repeat", at=now.wall), now)
+        if self.door.occupancy.is_full():
+            return door_rules.venue_full(self, identity, now, staff_id)
         verdict = before_lookup(identity, self.policy, now.wall)
         if verdict:
             return self._decided(identity, "unknown", verdict, now, arrived, staff_id=staff_id)
@@ -205,6 +212,8 @@ class Kiosk:
         """Journal, relay, lights, screen: in that order (record before acting).
         A deny or "see staff" ends a running pulse: the door follows the
         latest decision, not one from a moment ago."""
+        if verdict == "admit":
+            decisions = door_rules.count_admits(self, decisions)
         actions: list = [Journal(decision) for decision in decisions]
         last = decisions[-1]
         if verdict == "admit":
@@ -243,7 +252,7 @@ class Kiosk:
     # ---- time, health, passage --------------------------------------------
 
     def _tick(self, now: Now) -> list:
-        actions: list = []
+        actions: list = door_rules.roll(self, now)
         if self.state == "checking" and now.mono - self.pending.started >= self.deadline + DEADLINE_SLACK:
             actions += self._answered(LookupDone(self.pending.request, Failure("timeout")), now)
         for command in self.desk.expire(now.mono):
@@ -257,8 +266,11 @@ class Kiosk:
         self.online = online
         return [self.idle_screen()] if self.state == "idle" else []
 
-    def _passed(self, now: Now) -> list:
-        if self.last_admit_id is None:
+    def _passed(self, now: Now, free: bool = False) -> list:
+        counted = door_rules.passed(self, free, now)
+        if counted is not None:
+            return counted
+        if self.last_admit_id is None or free:
             return []
         decision = self.record(None, "unknown", Verdict("admit", "passage-sensed"), now, now.mono,
                                extra={"decision_id": self.last_admit_id})

@@ -123,7 +123,10 @@ class KeyPressed:
 
 @dataclass(frozen=True)
 class Passed:
-    """The passage sensor saw the visitor go through."""
+    """The passage sensor saw the visitor go through. ``free``: it saw
+    someone with the door shut (going out through a free exit)."""
+
+    free: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,9 @@ class Screen:
     group_left: int = 0
     cached: bool = False
     until: Optional[dt.datetime] = None
+    occupancy: Optional[int] = None  # "N of M" on an entry door's idle screen
+    limit: Optional[int] = None
+    estimate: bool = False  # the count is this door's own estimate (offline)
 
 
 @dataclass(frozen=True)

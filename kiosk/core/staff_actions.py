@@ -5,6 +5,7 @@ only knows keys) and from the visitor flow in :mod:`kiosk.core.machine`.
 from __future__ import annotations
 
 from kiosk.core import documents
+from kiosk.core import door as door_rules
 
 from kiosk.core.errors import DocumentError
 from kiosk.core.group import Group
@@ -102,4 +103,5 @@ HANDLERS = {
     "resolve": _resolve,
     "group": _group,
     "language": _language,
+    "occupancy": door_rules.adjust,
 }
