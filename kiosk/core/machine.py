@@ -110,7 +110,7 @@ class Kiosk:
             ServiceHealth: lambda e: self._health(e.online),
             Shutdown: lambda e: [Signal("off")],
         }[type(event)]
-        actions = handler(event)
+        actions = door_rules.roll(self, now) + handler(event)  # closing time first
         while self.queue and self.state != "checking":
             payload, arrived = self.queue.popleft()
             actions += self._scanned(payload, now, arrived=arrived)
@@ -252,7 +252,7 @@ class Kiosk:
     # ---- time, health, passage --------------------------------------------
 
     def _tick(self, now: Now) -> list:
-        actions: list = door_rules.roll(self, now)
+        actions: list = []
         if self.state == "checking" and now.mono - self.pending.started >= self.deadline + DEADLINE_SLACK:
             actions += self._answered(LookupDone(self.pending.request, Failure("timeout")), now)
         for command in self.desk.expire(now.mono):

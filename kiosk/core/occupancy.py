@@ -71,20 +71,18 @@ def parse_limit(value, capacity: int = 0) -> Optional[int]:
     return max(1, int(capacity * number / 100))
 
 
-def period_of(wall: dt.datetime, closing: str) -> str:
-    """The business day ``wall`` belongs to: the date on which it opened,
-    counting a day as ending at ``closing`` ("02:00": 01:30 is still the
-    day before)."""
-    hours, minutes = (int(part) for part in closing.split(":"))
-    opened = wall - dt.timedelta(hours=hours, minutes=minutes)
-    return opened.date().isoformat()
-
-
 def period_start(wall: dt.datetime, closing: str) -> dt.datetime:
-    """When the period ``wall`` belongs to began (same time zone as ``wall``)."""
+    """The last closing time at or before ``wall``: when its period began."""
     hours, minutes = (int(part) for part in closing.split(":"))
-    opened = dt.datetime.fromisoformat(period_of(wall, closing)).replace(tzinfo=wall.tzinfo)
-    return opened + dt.timedelta(hours=hours, minutes=minutes)
+    start = wall.replace(hour=hours % 24, minute=minutes, second=0, microsecond=0)
+    return start - dt.timedelta(days=1) if start > wall else start
+
+
+def period_of(wall: dt.datetime, closing: str) -> str:
+    """The business day ``wall`` belongs to, named by the date most of it
+    falls on: closing at 02:00, 01:30 on the 19th is still the 18th; closing
+    at 23:00, 23:30 on the 18th is already the 19th."""
+    return (period_start(wall, closing) + dt.timedelta(hours=12)).date().isoformat()
 
 
 @dataclass(frozen=True)
@@ -194,10 +192,12 @@ class Occupancy:
         period = period_of(wall, self.closing)
         if period == self.counts.period:
             return False
-        ended = bool(self.counts.period)
+        if not self.counts.period:  # the first call: counts so far are this period's
+            self.counts = dataclasses.replace(self.counts, period=period)
+            return False
         self.counts = Counts(period)
         self._forget()
-        return ended
+        return True
 
     def count(self, what: str, delta: int = 1) -> int:
         """Count "in", "out" or "adjust" (by ``delta``); the new total."""
