@@ -6,7 +6,7 @@ import pytest
 
 from kiosk.core.door import counts_from_rows
 from kiosk.core.errors import ConfigError
-from kiosk.core.model import Journal, KeyPressed, Passed, PulseRelay, RelayOff
+from kiosk.core.model import Journal, KeyPressed, Passed, PulseRelay, RelayOff, Status
 from kiosk.core.occupancy import Counts, Heard, Occupancy, parse_limit, period_of, period_start
 from kiosk.core.staff import hash_pin
 from tests.conftest import ALMATY, GREEN_IIN, SECOND_PASS_IIN, make_config
@@ -66,7 +66,7 @@ def test_a_door_adds_its_own_counts_to_the_total_it_last_heard():
     sent = occ.counts
     occ.count("in")  # after the beat left
     occ.heard(Heard(period="2026-11-18", total=7, doors=3, sent=sent))  # 5 from other doors
-    assert (occ.total, occ.unconfirmed, occ.is_estimate) == (8, 1, False)
+    assert (occ.total, occ.is_estimate) == (8, False)
     occ.heard(Heard())  # offline: last known total plus own counts
     occ.count("out")
     assert (occ.total, occ.is_estimate) == (7, True)
@@ -82,19 +82,21 @@ def test_never_below_zero_and_a_repeated_answer_changes_nothing():
     assert occ.total == 0
 
 
-def test_near_the_limit_a_door_waits_for_its_entries_to_be_confirmed():
-    """The overshoot bound's mechanism: within doors x in_flight of the limit
-    a door holds at most in_flight unconfirmed entries."""
-    occ = Occupancy(limit=10, in_flight=1)
+def test_near_the_limit_a_door_admits_only_on_a_total_heard_after_the_scan():
+    """The overshoot bound's mechanism (kiosk/core/occupancy.py)."""
+    occ = Occupancy(limit=10)
     occ.roll(dt.datetime(2026, 11, 18, 12, 0))
-    occ.heard(Heard(period="2026-11-18", total=6, doors=3, sent=occ.counts))
-    assert not occ.is_full()  # 6 + 3 x 1 < 10: far enough
+    occ.heard(Heard(period="2026-11-18", total=6, doors=3, sent=occ.counts, asked=100.0))
+    assert occ.admission(started=101.0) == "ok"  # 6 + 3 doors < 10: far enough
     occ.count("in")
-    assert occ.is_full()  # 7 + 3 >= 10, one entry unconfirmed: wait for the answer
-    occ.heard(Heard(period="2026-11-18", total=8, doors=3, sent=occ.counts))
-    assert not occ.is_full()  # confirmed (another door's entry came in too)
-    occ.count("in"), occ.heard(Heard(period="2026-11-18", total=10, doors=3, sent=occ.counts))
-    assert occ.is_full()
+    assert occ.admission(started=102.0) == "wait"  # 7 + 3 >= 10: the latest total first
+    occ.heard(Heard(period="2026-11-18", total=9, doors=3, sent=occ.counts, asked=102.5))
+    assert occ.admission(started=102.0) == "ok"  # heard after the scan: two came in elsewhere
+    occ.count("in")
+    assert occ.admission(started=103.0) == "full" and occ.is_full()
+    occ.heard(Heard())  # offline: the estimate decides, nothing to wait for
+    occ.count("out")
+    assert occ.admission(started=104.0) == "ok" and occ.is_estimate
 
 
 def test_counts_are_rebuilt_from_journal_rows():
@@ -133,6 +135,23 @@ def test_staff_can_admit_once_at_the_limit_and_it_counts(clock):
     assert door.kiosk.door.occupancy.total == 2
 
 
+def test_near_the_limit_the_admit_waits_for_the_venue_total(clock):
+    door = Door(clock, '[venue]\nlimit = 3\n')
+    occ = door.kiosk.door.occupancy
+    door.wait(0.1)
+    door.send(Heard(period="2026-11-18", total=1, doors=2, sent=occ.counts, asked=clock().mono))
+    clock.advance(1)
+    looked = door.scan(GREEN_IIN + "\r")
+    assert door.answer(looked, Status("green")) == []  # 1 + 2 doors >= 3: held
+    actions = door.send(Heard(period="2026-11-18", total=1, doors=2, sent=occ.counts,
+                              asked=clock().mono))
+    assert of(actions, PulseRelay) and occ.total == 2
+    door.wait(10)
+    assert door.answer(door.scan(SECOND_PASS_IIN + "\r"), Status("green")) == []
+    actions = door.wait(5)  # no total heard before the deadline: the visitor waits
+    assert screen(actions).kind == "venue-full" and rows(actions)[-1].reason == "venue-full"
+
+
 def test_when_occupancy_drops_the_next_scan_is_admitted(clock):
     door = Door(clock, '[venue]\nlimit = 1\n')
     door.visit(GREEN_IIN, "green")
@@ -141,7 +160,8 @@ def test_when_occupancy_drops_the_next_scan_is_admitted(clock):
     door.wait(10)
     occ = door.kiosk.door.occupancy
     # Another door let one out: the collector's answer says so.
-    door.send(Heard(period=occ.counts.period, total=0, doors=1, sent=occ.counts))
+    door.send(Heard(period=occ.counts.period, total=0, doors=1, sent=occ.counts,
+                    asked=clock().mono))
     actions = door.visit(SECOND_PASS_IIN, "green")
     assert of(actions, PulseRelay)
 

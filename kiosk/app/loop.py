@@ -253,9 +253,13 @@ class App:
         actions += self.kiosk.handle(Tick(), now)
         counted = self.kiosk.door.occupancy.counts
         self.execute(actions)
-        if counted.changes != self._counted_changes and \
+        pending = self.kiosk.pending
+        holding = pending is not None and pending.held is not None
+        if (counted.changes != self._counted_changes or holding) and \
                 self.kiosk.door.occupancy.limit is not None and self.heartbeat is not None:
-            self.heartbeat.kick()  # near a limit the other doors must hear at once
+            # The others hear of a count at once, and an admit held near the
+            # limit (kiosk/core/occupancy.py) gets the venue's latest total.
+            self.heartbeat.kick()
         self._counted_changes = counted.changes
         self.actuator.probe(self._back_in_service)
         if self.after_step is not None:

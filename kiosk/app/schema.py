@@ -171,7 +171,6 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "capacity": Key(int, 0, min=0, max=1_000_000),
         "limit": Key((str, int), "", check=_limit),
         "closing_time": Key(str, "00:00", check=_hhmm),
-        "in_flight": Key(int, 1, min=1, max=100),
     },
     "cache": {
         "enabled": Key(bool, False),

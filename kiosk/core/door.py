@@ -28,7 +28,7 @@ from kiosk.core.policy import Verdict
 
 def build(cfg) -> Occupancy:
     return Occupancy(door=cfg.door.kind, limit=parse_limit(cfg.venue.limit, cfg.venue.capacity),
-                     closing=cfg.venue.closing_time, in_flight=cfg.venue.in_flight)
+                     closing=cfg.venue.closing_time)
 
 
 def counts_from_rows(period: str, extras: Iterable[dict]) -> Counts:
@@ -110,9 +110,13 @@ def passed(kiosk, free: bool, now: Now) -> Optional[list]:
                                  extra=extra))] + _refresh(kiosk)
 
 
-def heard(kiosk, answer: Heard) -> list:
+def heard(kiosk, answer: Heard, now: Now) -> list:
+    """The venue's total from the collector; an admit held for it goes on."""
     before = kiosk.door.screen_fields()
     kiosk.door.occupancy.heard(answer)
+    pending = kiosk.pending
+    if pending is not None and pending.held is not None:
+        return kiosk._answered(pending.held, now)
     return _refresh(kiosk) if kiosk.door.screen_fields() != before else []
 
 

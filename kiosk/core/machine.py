@@ -60,6 +60,8 @@ class Pending:
     started: float  # when the lookup began: the deadline runs from here
     staff_id: Optional[str] = None
     arrived: Optional[float] = None  # when the scan's bytes arrived: latency runs from here
+    held: Optional[LookupDone] = None  # an admit waiting for a fresh venue total (occupancy)
+    held_at: float = 0.0  # when it began to wait: the total must be asked after this
 
 
 class Kiosk:
@@ -106,7 +108,7 @@ class Kiosk:
             Tick: lambda e: self._tick(now),
             KeyPressed: lambda e: self._key(e.key, now),
             Passed: lambda e: self._passed(now, e.free),
-            Heard: lambda e: door_rules.heard(self, e),
+            Heard: lambda e: door_rules.heard(self, e, now),
             ServiceHealth: lambda e: self._health(e.online),
             Shutdown: lambda e: [Signal("off")],
         }[type(event)]
@@ -179,10 +181,20 @@ class Kiosk:
         pending = self.pending
         if pending is None or event.request != pending.request:
             return []  # an answer after its deadline: already decided
-        self.pending = None
         outcome = event.outcome
         colour = outcome.colour if isinstance(outcome, Status) else "unknown"
         verdict = decide(pending.identity, outcome, self.policy, now.wall)
+        if verdict.decision == "admit":
+            if pending.held is None:
+                pending.held_at = now.mono
+            admission = self.door.occupancy.admission(pending.held_at)
+            if admission == "wait":  # near the limit: the venue's latest total first
+                pending.held = event
+                return []
+            if admission == "full":  # filled meanwhile
+                self.pending = None
+                return door_rules.venue_full(self, pending.identity, now, pending.staff_id)
+        self.pending = None
         cached = isinstance(outcome, Status) and outcome.cached
         started = pending.started if pending.arrived is None else pending.arrived
         return self._decided(pending.identity, colour, verdict, now, started,
@@ -253,8 +265,13 @@ class Kiosk:
 
     def _tick(self, now: Now) -> list:
         actions: list = []
-        if self.state == "checking" and now.mono - self.pending.started >= self.deadline + DEADLINE_SLACK:
-            actions += self._answered(LookupDone(self.pending.request, Failure("timeout")), now)
+        pending = self.pending
+        if pending is not None and pending.held is not None:
+            if now.mono - pending.held_at >= self.deadline:  # no fresh total in time: please wait
+                self.pending = None
+                actions += door_rules.venue_full(self, pending.identity, now, pending.staff_id)
+        elif self.state == "checking" and now.mono - pending.started >= self.deadline + DEADLINE_SLACK:
+            actions += self._answered(LookupDone(pending.request, Failure("timeout")), now)
         for command in self.desk.expire(now.mono):
             actions += self._command(command, now)
         if self.state == "showing" and now.mono >= self.showing_until:

@@ -13,28 +13,35 @@ says the figure is an estimate). Each door's counts are cumulative for the
 *period* (the business day, which ends at the closing time), which makes a
 repeated or reordered heartbeat harmless at the collector.
 
-How far the venue can overshoot its limit, with the network up: a door
-decides on the total it last heard plus its own counts, so the entries it
-cannot see are the other doors' unconfirmed ones (counted, not yet in an
-answer). Near the limit (``total + doors x in_flight >= limit``) a door holds
-at most ``in_flight`` unconfirmed entries and beats at once after each count,
-so at any moment at most ``in_flight`` entries per entry door are invisible to
-the others, and the venue exceeds its limit by at most::
+How far the venue can overshoot its limit, with the network up. Near the
+limit (``total + entry doors >= limit``) a door admits only on a *fresh*
+total: the answer to a heartbeat sent after the lookup said "admit" (the app
+sends one at once; the door waits for it up to the lookup deadline, then
+asks the visitor to wait). Every door reports each entry with a heartbeat
+straight after counting it, and needs such a fresh total for its next one.
+So when a door counts an entry, the entries it could not see are those the
+other doors counted within that one heartbeat round trip: one visitor each,
+while a door's round trip is not far slower than another's whole visit::
 
-    overshoot <= entry doors x in_flight      (in_flight = 1 by default)
+    overshoot <= entry doors x in-flight per door   (one visitor; a group: its size)
 
-(a staff "admit once" and a group count on top: staff see the screen). A
-door whose answer is older than the others' entries since is a race the
-heartbeat kick keeps to one round trip; the end-to-end test measures it.
-Offline there is no such bound: each door admits up to the limit on its own
-estimate, so the venue may reach the limit plus what the other doors admitted
-while cut off; the screen then says "estimate".
+plus any "admit once" by staff (they see the screen). Exits only lower the
+count. This is a bound by construction on a healthy network, not a lock: a
+collector that answers one door far slower than another widens it (the
+end-to-end test, tests/test_occupancy_e2e.py, measures it with three entry
+doors). Offline there is no bound: each door admits up to the limit on its
+own estimate (last known total + own counts), so the venue may exceed the
+limit by what the other doors admitted while cut off; the idle screen then
+says the count is an estimate.
 
     >>> occ = Occupancy(limit=2, closing="03:00")
     >>> occ.roll(dt.datetime(2026, 11, 18, 19, 0))
     False
     >>> occ.count("in"), occ.count("in"), occ.is_full()
     (1, 2, True)
+    >>> occ.admission(started=5.0)
+    'full'
+
 """
 from __future__ import annotations
 
@@ -123,16 +130,17 @@ class Heard:
     limit: Optional[int] = None
     doors: int = 1
     sent: Optional[Counts] = None
+    asked: float = 0.0  # monotonic time the heartbeat was sent: how fresh the total is
 
 
 class Occupancy:
     """The count as one door knows it. ``door``: entry, exit or both;
     ``limit``: people (None: no limit); ``closing``: "HH:MM" when the count
-    resets; ``in_flight``: unconfirmed entries allowed near the limit."""
+    resets."""
 
     def __init__(self, *, door: str = "entry", limit: Optional[int] = None,
-                 closing: str = "00:00", in_flight: int = 1):
-        self.door, self.own_limit, self.closing, self.in_flight = door, limit, closing, in_flight
+                 closing: str = "00:00"):
+        self.door, self.own_limit, self.closing = door, limit, closing
         self.counts = Counts("")
         self.heard_limit: Optional[int] = None
         self._forget()
@@ -140,7 +148,7 @@ class Occupancy:
     def _forget(self) -> None:
         self.heard_total: Optional[int] = None  # None: nothing heard this period
         self.heard_net = 0
-        self.heard_entries = 0
+        self.heard_asked = float("-inf")
         self.doors = 1
         self.is_live = False  # the last heartbeat was answered
 
@@ -167,22 +175,25 @@ class Occupancy:
         return not self.is_live or self.heard_total is None
 
     @property
-    def unconfirmed(self) -> int:
-        return self.counts.entries - self.heard_entries
-
-    @property
     def counts_entries(self) -> bool:
         return self.door in ("entry", "both")
 
     def is_full(self) -> bool:
-        """Whether this door must keep the next visitor waiting."""
+        """At (or over) the limit as this door knows it: the next visitor waits."""
         limit = self.limit
-        if limit is None or not self.counts_entries:
-            return False
-        if self.total >= limit:
-            return True
-        near = self.total + self.doors * self.in_flight >= limit
-        return self.is_live and near and self.unconfirmed >= self.in_flight
+        return limit is not None and self.counts_entries and self.total >= limit
+
+    def admission(self, started: float) -> str:
+        """May a visitor the lookup admitted at ``started`` (monotonic) go in
+        now? "ok", "full", or "wait" (near the limit, for a total asked
+        after ``started``: see the overshoot bound above)."""
+        if self.is_full():
+            return "full"
+        limit = self.limit
+        if limit is None or not self.counts_entries or not self.is_live:
+            return "ok"
+        near = self.total + self.doors >= limit
+        return "wait" if near and self.heard_asked < started else "ok"
 
     # ---- changes ------------------------------------------------------------
 
@@ -220,4 +231,4 @@ class Occupancy:
         if sent is None or answer.period != self.counts.period or sent.period != self.counts.period:
             return  # a day that is over here, or not begun: nothing to add to
         self.heard_total, self.heard_net = answer.total, sent.net
-        self.heard_entries, self.doors = sent.entries, max(1, answer.doors)
+        self.heard_asked, self.doors = answer.asked, max(1, answer.doors)

@@ -124,13 +124,14 @@ class Heartbeat:
         occupancy = door.occupancy  # one attribute read: a consistent snapshot
         return {"door": occupancy.door, "limit": occupancy.own_limit, **occupancy.counts.as_json()}
 
-    def _tell(self, answer: Optional[dict], sent: Optional[dict]) -> None:
+    def _tell(self, answer: Optional[dict], sent: Optional[dict], asked: float) -> None:
         """The machine hears the collector's total (None: the beat failed)."""
         if sent is not None:
-            self.app.post(Heard() if answer is None else heard(answer.get("occupancy"), sent))
+            self.app.post(Heard() if answer is None else heard(answer.get("occupancy"), sent, asked))
 
     def beat_once(self) -> dict:
         """One heartbeat; the collector's answer, or ``{}`` if it failed."""
+        asked = time.monotonic()  # the answer's total is fresher than any scan before this
         report = self.report()
         try:
             response = self.client.post(self.endpoint, json=report)
@@ -141,12 +142,12 @@ class Heartbeat:
             if error != self.last_error:
                 log.warning("heartbeat failed: %s", error)
             self.last_error = error
-            self._tell(None, report["occupancy"])
+            self._tell(None, report["occupancy"], asked)
             return {}
         self.sent, self.last_error = self.sent + 1, ""
         if isinstance(answer, dict):
             self._obey(answer)
-            self._tell(answer, report["occupancy"])
+            self._tell(answer, report["occupancy"], asked)
             return answer
         return {}
 
@@ -187,7 +188,7 @@ class Heartbeat:
         self.client.close()
 
 
-def heard(answer, sent: dict) -> Heard:
+def heard(answer, sent: dict, asked: float = 0.0) -> Heard:
     """The collector's occupancy answer as the machine's event. A collector
     that says nothing of occupancy still answered: the door is live, with
     nothing to learn (``sent`` None)."""
@@ -199,4 +200,4 @@ def heard(answer, sent: dict) -> Heard:
         return value if isinstance(value, int) and not isinstance(value, bool) else default
     counts = Counts(**{key: sent[key] for key in ("period", "entries", "exits", "adjust", "changes")})
     return Heard(period=str(answer.get("period", "")), total=number("total", 0),
-                 limit=number("limit"), doors=number("doors", 1) or 1, sent=counts)
+                 limit=number("limit"), doors=number("doors", 1) or 1, sent=counts, asked=asked)
