@@ -224,3 +224,58 @@ def test_the_idle_screen_of_an_entry_door_shows_n_of_m(estimate):
     text = " ".join(d.text for d in record if d.text)
     assert "37 / 40" in text and "inside" in text
     assert ("estimate" in text) is estimate
+
+
+# ---- the whole application: journal rows in a real SQLite file ----------------
+
+@pytest.fixture
+def app(tmp_path):
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory
+
+    from kiosk.app.config import Section
+    from kiosk.app.wiring import build_app
+    Device.pin_factory = MockFactory()
+    cfg = make_config(f'[kiosk]\nstate_dir = "{tmp_path}"\n[scanner]\nenabled = false\n'
+                      '[signals]\npin_factory = "mock"\n[display]\nenabled = false\n'
+                      '[venue]\nlimit = 50\nclosing_time = "23:00"\n')
+    secrets = Section({"status_token": "", "person_key": "k", "sync_token": "", "staff": STAFF})
+    made = build_app(cfg, secrets)
+    made.start()
+    yield made
+    made.close()
+    Device.pin_factory.reset()
+
+
+def journal_rows(app, reason):
+    import json
+    import sqlite3
+    with sqlite3.connect(app.journal.path) as db:
+        db.row_factory = sqlite3.Row
+        rows = [dict(r) for r in db.execute("SELECT * FROM decisions WHERE reason = ?", (reason,))]
+    return [{**r, "extra": json.loads(r["extra"]) if r["extra"] else {}} for r in rows]
+
+
+def test_staff_adjustment_and_the_closing_reset_are_journalled(app):
+    import time
+
+    from kiosk.core.model import Now
+    for key in PIN + "#" + "7" + "42" + "#":
+        app.key(key)
+    app.step(0)
+    row, = journal_rows(app, "occupancy-set")
+    assert (row["staff_id"], row["extra"]["total"], row["extra"]["delta"]) == ("aigerim", 42, 42)
+    assert app.kiosk.door.occupancy.total == 42
+    # The count survives a restart, rebuilt from those rows.
+    app.kiosk.door.occupancy.counts = Counts(app.kiosk.door.occupancy.counts.period)
+    app.restore_occupancy()
+    assert app.kiosk.door.occupancy.total == 42
+    # Closing time: told the time, as the core always is.
+    closing = period_start(dt.datetime.now(ALMATY), "23:00") + dt.timedelta(days=1, seconds=1)
+    app.now = lambda: Now(time.monotonic(), closing, True)
+    app.step(0)
+    row, = journal_rows(app, "occupancy-reset")
+    assert (row["decision"], row["extra"]["total"]) == ("staff", 42)
+    assert app.kiosk.door.occupancy.total == 0
+    app.restore_occupancy()  # the new day's rows: none yet
+    assert app.kiosk.door.occupancy.total == 0

@@ -219,3 +219,13 @@ def test_several_doors_keep_one_count_online_and_through_a_network_cut(venue):
                     for d in collector.storage.venue_occupancy("cinema")["doors"]}
         return per_door == {door.name: len(door.rows("extra LIKE '%\"count\"%'")) for door in doors}
     assert wait_until(door_counts_arrived, timeout=60)
+
+    # A restart forgets nothing: the door's counts come back from its journal
+    # (the collector keeps only newer counts, so a door that forgot would be ignored).
+    door = doors[0]
+    door.daemon.terminate()
+    door.daemon.start()
+    crowd.collector = collector
+    crowd.go_in(door, 1)
+    assert len(crowd.inside) == truth + 1
+    assert wait_until(lambda: collector_total(collector) == truth + 1, timeout=60)
