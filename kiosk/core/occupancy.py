@@ -25,8 +25,9 @@ while a door's round trip is not far slower than another's whole visit::
 
     overshoot <= entry doors x in-flight per door   (one visitor; a group: its size)
 
-plus any "admit once" by staff (they see the screen). Exits only lower the
-count. This is a bound by construction on a healthy network, not a lock: a
+plus any "admit once" by staff (they see the screen), and at a door with a
+passage sensor one more (entries count on passage, so a visitor admitted
+but not yet through is in flight too). Exits only lower the count. This is a bound by construction on a healthy network, not a lock: a
 collector that answers one door far slower than another widens it (the
 end-to-end test, tests/test_occupancy_e2e.py, measures it with three entry
 doors). Offline there is no bound: each door admits up to the limit on its

@@ -169,12 +169,12 @@ class Heartbeat:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._kicked.clear()  # a kick from here on means one more beat, none is lost
             try:
                 self.beat_once()
             except Exception:  # noqa: BLE001 - a bug in one beat must not end them all
                 log.exception("heartbeat round failed")
             self._kicked.wait(self.interval)
-            self._kicked.clear()
 
     def kick(self) -> None:
         """Beat now rather than at the next interval (thread-safe)."""
