@@ -279,3 +279,26 @@ def test_staff_adjustment_and_the_closing_reset_are_journalled(app):
     assert app.kiosk.door.occupancy.total == 0
     app.restore_occupancy()  # the new day's rows: none yet
     assert app.kiosk.door.occupancy.total == 0
+
+
+def test_an_exit_door_sends_its_scans_with_type_exit():
+    from kiosk.app.config import Section
+    from kiosk.core.documents import parse
+    from kiosk.services.status import StatusClient
+    secrets = Section({"status_token": "t"})
+    for kind, sent in (("exit", "exit"), ("entry", "entry"), ("both", "entry")):
+        client = StatusClient.from_config(make_config(f'[door]\nkind = "{kind}"\n'), secrets)
+        assert client.body(parse(GREEN_IIN.encode()))["Type"] == sent
+        client.close()
+
+
+def test_the_collector_answer_is_read_defensively():
+    from kiosk.services.heartbeat import heard
+    sent = {"door": "entry", "limit": 5, **Counts("2026-11-18", 3, 1, 0, 4).as_json()}
+    event = heard({"period": "2026-11-18", "total": 9, "limit": None, "doors": 3}, sent, 7.5)
+    assert (event.total, event.limit, event.doors, event.sent.entries, event.asked) == \
+        (9, None, 3, 3, 7.5)
+    odd = heard({"period": 5, "total": 2, "limit": True, "doors": 0}, sent)
+    assert (odd.total, odd.limit, odd.doors) == (2, None, 1)
+    assert heard({"total": "many"}, sent).total is None  # untrusted: an estimate, as offline
+    assert heard(None, sent).sent is None  # an older collector: live, nothing to learn

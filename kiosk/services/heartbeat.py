@@ -198,6 +198,8 @@ def heard(answer, sent: dict, asked: float = 0.0) -> Heard:
     def number(key, default=None):
         value = answer.get(key, default)
         return value if isinstance(value, int) and not isinstance(value, bool) else default
+    if number("total") is None:
+        return Heard()  # no total we can trust: count on our own, as offline
     counts = Counts(**{key: sent[key] for key in ("period", "entries", "exits", "adjust", "changes")})
-    return Heard(period=str(answer.get("period", "")), total=number("total", 0),
+    return Heard(period=str(answer.get("period", "")), total=number("total"),
                  limit=number("limit"), doors=number("doors", 1) or 1, sent=counts, asked=asked)
