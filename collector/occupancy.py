@@ -24,10 +24,9 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from kiosk.core.occupancy import DOOR_KINDS, parse_limit
-
 from .protocol import BadRequest
 
+DOOR_KINDS = ("entry", "exit", "both")  # as the kiosk's [door] kind
 PERIOD = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_COUNT = 10 ** 9
 
@@ -66,10 +65,20 @@ def venue_figure(doors: list[dict]) -> tuple[int, int]:
 
 
 def venue_limit(row: Optional[dict]) -> Optional[int]:
-    """The limit a venue manager set (None: unset, or unreadable)."""
-    if not row:
-        return None
+    """The limit a venue manager set, in people: "120", or "40%" of the
+    capacity (rounded down, at least one). None: unset or unusable (the
+    doors keep their own). The collector imports nothing from the kiosk, so
+    this reads the same two forms as the kiosk's ``parse_limit`` on its own.
+
+    >>> venue_limit({"limit_text": "40%", "capacity": 300}), venue_limit({"limit_text": "x", "capacity": 0})
+    (120, None)
+    """
+    text = str((row or {}).get("limit_text") or "").strip()
+    capacity = (row or {}).get("capacity") or 0
     try:
-        return parse_limit(row["limit_text"], row["capacity"])
+        if not text.endswith("%"):
+            return int(text) if text and int(text) > 0 else None
+        share = float(text[:-1])
     except ValueError:
         return None
+    return max(1, int(capacity * share / 100)) if 0 < share <= 100 and capacity > 0 else None

@@ -78,3 +78,9 @@ def test_the_heartbeat_answer_carries_the_venue_total(served):
     assert (figure["total"], len(figure["doors"]), len(figure["history"])) == (7, 2, 2)
     refused = httpx.get(f"{served.direct_url}/api/venues/cinema/occupancy")
     assert refused.status_code == 401 and "error" in refused.json()
+
+
+def test_a_limit_that_makes_no_sense_is_refused(storage):
+    for limit, capacity in (("forty", 0), ("40%", 0), ("-3", 0), ("150%", 100)):
+        with pytest.raises(ValueError):
+            storage.set_venue_limit("cinema", limit=limit, capacity=capacity)

@@ -68,8 +68,10 @@ class OccupancyStore:
     def set_venue_limit(self, venue: str, *, limit: str = "", capacity: int = 0,
                         by: str = "", at: Optional[dt.datetime] = None) -> None:
         """A venue manager's limit ("" none, "120", "40%" of ``capacity``);
-        check it with kiosk.core.occupancy.parse_limit first. It goes to the
-        doors with their next heartbeat answer."""
+        ValueError for anything else. It goes to the doors with their next
+        heartbeat answer."""
+        if str(limit).strip() and venue_limit({"limit_text": limit, "capacity": capacity}) is None:
+            raise ValueError(f"{limit!r} is not a limit like 120 or \"40%\" (with a capacity)")
         at = at or dt.datetime.now(dt.timezone.utc)
         self._tx(lambda conn: self._exec(conn, (
             "INSERT INTO venue_limits (venue, capacity, limit_text, updated_at, updated_by) "
