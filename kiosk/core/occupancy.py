@@ -33,7 +33,9 @@ end-to-end test, tests/test_occupancy_e2e.py, measures it with three entry
 doors). Offline there is no bound: each door admits up to the limit on its
 own estimate (last known total + own counts), so the venue may exceed the
 limit by what the other doors admitted while cut off; the idle screen then
-says the count is an estimate.
+says the count is an estimate. A door that has heard nothing this period
+(just restarted, or cut off since the closing time) knows only its own
+counts: an entry door errs towards "full" until the first answer.
 
     >>> occ = Occupancy(limit=2, closing="03:00")
     >>> occ.roll(dt.datetime(2026, 11, 18, 19, 0))
