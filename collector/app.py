@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .health import heartbeat_answer
+from .occupancy import PERIOD, report_of
 from .protocol import (KIOSK_ID, BadRequest, content_length, event_rows, parse_json,
                        token_matches)
 from .storage import Storage, StorageError
@@ -173,9 +174,38 @@ async def post_heartbeat(request: Request) -> JSONResponse:
     beat = parse_json(raw, max_depth=settings.max_depth)
     if not isinstance(beat, dict):
         raise BadRequest("a heartbeat is a JSON object")
-    request.app.state.heartbeats.add(kiosk_id, beat, utc_now())
-    return JSONResponse(heartbeat_answer(beat, interval=settings.heartbeat_interval,
-                                         min_version=settings.min_version))
+    counts = report_of(beat)  # checked before anything is stored
+    storage, received = request.app.state.storage, utc_now()
+    request.app.state.heartbeats.add(kiosk_id, beat, received)
+    answer = heartbeat_answer(beat, interval=settings.heartbeat_interval,
+                              min_version=settings.min_version)
+    if counts is not None:  # the venue's total goes back to the door (issue 17)
+        answer["occupancy"] = await run_in_threadpool(storage.record_occupancy, kiosk_id,
+                                                      counts, received)
+    return JSONResponse(answer)
+
+
+async def venue_occupancy(request: Request) -> JSONResponse:
+    """GET /api/venues/{venue}/occupancy[?period=YYYY-MM-DD] with the bearer
+    token of one of the venue's kiosks: the figure for a screen or the fleet
+    page (total, limit, per-door counts, the period's curve)."""
+    venue = request.path_params["venue"]
+    storage = request.app.state.storage
+    token = request.headers.get("authorization")
+    kiosks = await run_in_threadpool(storage.kiosks, venue)
+    hashes = [await request.app.state.tokens.get(k["kiosk_id"]) for k in kiosks]
+    if not any(token_matches(token, stored) for stored in hashes):
+        raise BadRequest("no token, or not the token of a kiosk of this venue", 401)
+    period = request.query_params.get("period")
+    if period is not None and not PERIOD.match(period):
+        raise BadRequest("period must be a date like 2026-11-18")
+    figure = await run_in_threadpool(storage.venue_occupancy, venue, period)
+    history = await run_in_threadpool(storage.occupancy_history, venue, figure["period"]) \
+        if figure["period"] else []
+    figure["history"] = [{"at": h["at"].isoformat(), "total": h["total"]} for h in history]
+    for door in figure["doors"]:
+        door["updated_at"] = door["updated_at"].isoformat() if door["updated_at"] else None
+    return JSONResponse(figure)
 
 
 async def health(request: Request) -> JSONResponse:
@@ -235,6 +265,7 @@ API = [
     Route("/v1/kiosks/{kiosk_id}/events", post_events, methods=["POST"]),
     Route("/v1/kiosks/{kiosk_id}/heartbeat", post_heartbeat, methods=["POST"]),
     Route("/healthz", health, methods=["GET"]),
+    Route("/api/venues/{venue}/occupancy", venue_occupancy, methods=["GET"]),
 ]
 
 

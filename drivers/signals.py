@@ -101,6 +101,7 @@ class Signals:
                  pulse_seconds: float = 3.0, passage_pin: int = -1, pin_factory=None):
         self.pulse_seconds = max(0.0, min(float(pulse_seconds), MAX_PULSE_SECONDS))
         self.when_passed: Optional[Callable[[], None]] = None
+        self.when_passed_shut: Optional[Callable[[], None]] = None  # passage with the door shut
         self._lock = threading.RLock()
         self._timer: Optional[threading.Timer] = None
         self._on_since: Optional[float] = None  # start of the current open stretch
@@ -214,6 +215,8 @@ class Signals:
                     self.relay_off()
         if was_open and self.when_passed is not None:
             self.when_passed()
+        elif not was_open and self.when_passed_shut is not None:
+            self.when_passed_shut()  # someone went out the free way (occupancy counts it)
 
     # ---- lights and buzzer ----------------------------------------------------
 

@@ -3,7 +3,8 @@ visitor's answer, and every word in all three languages.
 
 Its ``reason`` is the keypad's mode (kiosk/staff.py): "pin" asks for the PIN
 (dots), "menu" lists the keys, "typing" asks for a number after key 3 and
-echoes it masked, "group-size" asks how many people a group holds.
+echoes it masked, "group-size" asks how many people a group holds,
+"occupancy-count" how many people staff counted inside (key 7).
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from .texts import words
 
 AMBER, BLACK, PANEL, WHITE = (255, 196, 0), (0, 0, 0), (24, 24, 24), (255, 255, 255)
 LIGHT = (220, 220, 220)
-MENU = ("1", "2", "3", "4", "5", "6", "*")
-PROMPTS = {"pin": "pin", "typing": "type-number", "group-size": "group-size"}
+MENU = ("1", "2", "3", "4", "5", "6", "7", "*")
+PROMPTS = {"pin": "pin", "typing": "type-number", "group-size": "group-size",
+           "occupancy-count": "occupancy-count"}
 
 
 def stripes(c: Canvas) -> pygame.Rect:

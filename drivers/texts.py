@@ -61,6 +61,8 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "out-of-service": ("Уақытша жұмыс істемейді", "Временно не работает", "Out of service"),
     "group": ("Топ", "Группа", "Group"),
     "locked-left": ("Қалған уақыт", "Осталось времени", "Time left"),
+    "inside": ("ішінде", "внутри", "inside"),
+    "estimate": ("шамамен", "примерно", "estimate"),
     # staff keypad
     "type-number": ("ЖСН немесе паспорт нөмірін теріп, # басыңыз",
                     "Наберите ИИН или номер паспорта и нажмите #",
@@ -73,6 +75,9 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "menu-4": ("Растау", "Подтвердить", "Confirm"),
     "menu-5": ("Топ", "Группа", "Group"),
     "menu-6": ("Тіл", "Язык", "Language"),
+    "menu-7": ("Ішіндегілер саны", "Сколько внутри", "People inside"),
+    "occupancy-count": ("Ішінде неше адам? содан кейін #", "Сколько человек внутри? затем #",
+                        "How many people are inside? then #"),
     "menu-*": ("Шығу", "Выход", "Exit"),
     # colours
     "green": ("Жасыл", "Зелёный", "Green"),

@@ -78,6 +78,35 @@ STEPS: list[tuple[int, str, list[str]]] = [
             name TEXT PRIMARY KEY,
             value TEXT NOT NULL)""",
     ]),
+    (3, "venue occupancy: each door's cumulative counts per period, the venue's limit, its history", [
+        # One row per door and business day; a heartbeat replaces it only with
+        # newer counts (more `changes`), so a repeated or late beat is harmless.
+        """CREATE TABLE occupancy (
+            kiosk_id TEXT NOT NULL,
+            period TEXT NOT NULL,
+            venue TEXT NOT NULL,
+            door TEXT NOT NULL,
+            entries {BIGINT} NOT NULL,
+            exits {BIGINT} NOT NULL,
+            adjust {BIGINT} NOT NULL,
+            changes {BIGINT} NOT NULL,
+            updated_at {TS} NOT NULL,
+            PRIMARY KEY (kiosk_id, period))""",
+        "CREATE INDEX occupancy_venue ON occupancy (venue, period)",
+        """CREATE TABLE venue_limits (
+            venue TEXT PRIMARY KEY,
+            capacity {BIGINT} NOT NULL DEFAULT 0,
+            limit_text TEXT NOT NULL DEFAULT '',
+            updated_at {TS} NOT NULL,
+            updated_by TEXT NOT NULL DEFAULT '')""",
+        # The venue's total each time a door's counts moved: the day's curve.
+        """CREATE TABLE occupancy_log (
+            venue TEXT NOT NULL,
+            period TEXT NOT NULL,
+            at {TS} NOT NULL,
+            total {BIGINT} NOT NULL)""",
+        "CREATE INDEX occupancy_log_venue ON occupancy_log (venue, period, at)",
+    ]),
 ]
 
 LATEST = STEPS[-1][0]

@@ -15,6 +15,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .base import EVENT_COLUMNS, Storage, StorageError, hourly, latest_per_kiosk
+from .occupancy import OccupancyStore
 
 ARRAY_TYPES = {"at": "timestamptz[]", "received_at": "timestamptz[]", "latency_ms": "float8[]",
                "mono": "float8[]", "cached": "int[]", "clock_synced": "int[]", "extra": "jsonb[]"}
@@ -27,7 +28,7 @@ COUNT = ("INSERT INTO counts (kiosk_id, hour, decision, reason, n) "
 MIGRATION_LOCK = 0x4153_4859  # "ASHY": one instance migrates, the others wait
 
 
-class PostgresStorage(Storage):
+class PostgresStorage(OccupancyStore, Storage):
     dialect = "postgres"
 
     def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 10):
@@ -49,6 +50,23 @@ class PostgresStorage(Storage):
 
     def _read(self, sql: str, args=()) -> list[dict]:
         return self._run(lambda conn: conn.execute(sql, args).fetchall())
+
+    # ---- adapters for OccupancyStore ----------------------------------------------
+
+    def _tx(self, work):
+        return self._run(work)
+
+    @staticmethod
+    def _all(conn, sql: str, args=()) -> list[dict]:
+        return conn.execute(sql.replace("?", "%s"), args).fetchall()
+
+    @staticmethod
+    def _exec(conn, sql: str, args=()) -> int:
+        return conn.execute(sql.replace("?", "%s"), args).rowcount
+
+    @staticmethod
+    def _stamp(value):
+        return value
 
     def _migrate(self, pending, latest: int) -> int:
         def work(conn):

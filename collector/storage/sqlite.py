@@ -12,6 +12,7 @@ import threading
 from typing import Optional, Sequence
 
 from .base import EVENT_COLUMNS, Storage, StorageError, hourly, latest_per_kiosk
+from .occupancy import OccupancyStore
 
 CHUNK = 1000  # rows per INSERT: 18 parameters each, under SQLite's 32,766
 
@@ -31,7 +32,7 @@ def _json(text: Optional[str]):
     return json.loads(text) if text else None
 
 
-class SqliteStorage(Storage):
+class SqliteStorage(OccupancyStore, Storage):
     dialect = "sqlite"
 
     def __init__(self, path: str):
@@ -67,6 +68,23 @@ class SqliteStorage(Storage):
                 return [dict(zip(names, row)) for row in cursor.fetchall()]
             except sqlite3.Error as exc:
                 raise StorageError(f"sqlite: {exc}") from None
+
+    # ---- adapters for OccupancyStore ----------------------------------------------
+
+    def _tx(self, work):
+        return self._write(work)
+
+    @staticmethod
+    def _all(db, sql: str, args=()) -> list[dict]:
+        cursor = db.execute(sql, args)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    @staticmethod
+    def _exec(db, sql: str, args=()) -> int:
+        return db.execute(sql, args).rowcount
+
+    _stamp = staticmethod(_ts)
 
     def _migrate(self, pending, latest: int) -> int:
         def work(db):

@@ -194,6 +194,7 @@ def validate(data: dict, file: str = "<config>", text: str = "") -> dict[str, Se
     for key, message in (checks.shared_pins(sections) + checks.cache_needed(sections) +
                          checks.colour_conflicts(sections["policy"], "policy")):
         problems.append(Problem(file, lines.get(key, lines.get(key.split(".")[0])), key, message))
+    problems += _venue_problems(sections, file, lines)
     if problems:
         raise ConfigError(problems)
     return {name: Section(values) for name, values in sections.items()}
@@ -209,6 +210,24 @@ def _explicit_colours_win(policy: dict, written) -> None:
     for decision in checks.DECISIONS:
         if decision not in written and isinstance(policy.get(decision), list):
             policy[decision] = [c for c in policy[decision] if c not in placed]
+
+
+def _venue_problems(sections: dict, file: str, lines: dict) -> list[Problem]:
+    """What one key alone cannot tell: a percentage limit needs a capacity,
+    and an exit door counting by sensor needs the sensor."""
+    from kiosk.core.occupancy import parse_limit
+    found = []
+    venue, door = sections["venue"], sections["door"]
+    if "limit" in venue:
+        try:
+            parse_limit(venue["limit"], venue.get("capacity", 0))
+        except ValueError as exc:
+            found.append(Problem(file, lines.get("venue.limit"), "venue.limit", str(exc)))
+    if door.get("kind") == "exit" and door.get("exit_count") == "sensor" and \
+            sections["signals"].get("passage_pin", -1) < 0:
+        found.append(Problem(file, lines.get("door.exit_count"), "door.exit_count",
+                             "counting exits by sensor needs signals.passage_pin"))
+    return found
 
 
 class Config:

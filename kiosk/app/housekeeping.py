@@ -7,8 +7,10 @@ import datetime as dt
 from collections import deque
 import logging
 
+from kiosk.core import door as door_rules
 from kiosk.core.errors import JournalError
 from kiosk.core.model import Now
+from kiosk.core.occupancy import period_start
 
 log = logging.getLogger("ashyq.app")
 
@@ -35,3 +37,15 @@ def restore_rate_window(journal, lookups: deque, now: Now, window: float) -> Non
     for at in made:
         age = (now.wall - dt.datetime.fromisoformat(at)).total_seconds()
         lookups.append(now.mono - min(max(age, 0.0), window))
+
+
+def restore_occupancy(journal, occupancy, now: Now) -> None:
+    """This door's counts for the current period, from the journal: a
+    restart must not forget who went in."""
+    occupancy.roll(now.wall)
+    try:
+        rows = journal.counted_since(period_start(now.wall, occupancy.closing))
+    except JournalError as exc:
+        log.error("cannot read this period's occupancy counts: %s", exc)
+        return
+    occupancy.restore(door_rules.counts_from_rows(occupancy.counts.period, rows))

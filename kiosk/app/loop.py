@@ -97,6 +97,7 @@ class App:
         self._synced_cache = (float("-inf"), True)  # asked at once: the first frame is right
         self._next_purge = 0.0
         self._screenshot_wanted = False
+        self._counted_changes = 0  # occupancy changes already told to the heartbeat
 
     # ---- feeding ------------------------------------------------------------
 
@@ -158,6 +159,10 @@ class App:
         if self.kiosk.state == "idle":
             self.execute([self.kiosk.idle_screen()])
 
+    @property
+    def heartbeat(self):
+        return getattr(self.syncer, "heartbeat", None)
+
     # ---- the loop -----------------------------------------------------------
 
     def purge(self) -> None:
@@ -169,6 +174,7 @@ class App:
         self.signals.relay_off()
         self.purge()
         housekeeping.restore_rate_window(self.journal, self.kiosk.lookups, self.now(), RATE_WINDOW)
+        housekeeping.restore_occupancy(self.journal, self.kiosk.door.occupancy, self.now())
         self.lookups.start()
         for source in self.sources:
             try:
@@ -213,7 +219,16 @@ class App:
             if not isinstance(event, Tick):
                 actions += self.kiosk.handle(event, now)
         actions += self.kiosk.handle(Tick(), now)
+        counted = self.kiosk.door.occupancy.counts
         self.execute(actions)
+        pending = self.kiosk.pending
+        holding = pending is not None and pending.held is not None
+        if (counted.changes != self._counted_changes or holding) and \
+                self.kiosk.door.occupancy.limit is not None and self.heartbeat is not None:
+            # The others hear of a count at once, and an admit held near the
+            # limit (kiosk/core/occupancy.py) gets the venue's latest total.
+            self.heartbeat.kick()
+        self._counted_changes = counted.changes
         self.actuator.probe(self._back_in_service)
         if self.after_step is not None:
             self.after_step()

@@ -42,6 +42,17 @@ def _pins(least: int, most: int):
     return check
 
 
+def _limit(value) -> Optional[str]:
+    """Shape only ("40%" or a number); a percentage needs [venue] capacity,
+    which config.validate checks with the whole section in hand."""
+    from kiosk.core.occupancy import parse_limit
+    try:
+        parse_limit(value, capacity=100)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 NUM = (int, float)
 
 SCHEMA: dict[str, dict[str, Key]] = {
@@ -142,6 +153,17 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "interval": Key(NUM, 30, min=1, max=86400),
         "batch_size": Key(int, 500, min=1, max=10000),
         "collector_public_key": Key(str, "", check=checks.curve25519_key),
+        # Fractions of a second only for tests; the collector's answer may lengthen it.
+        "heartbeat_interval": Key(NUM, 30, min=0.05, max=3600),
+    },
+    "door": {
+        "kind": Key(str, "entry", choices=("entry", "exit", "both")),
+        "exit_count": Key(str, "scan", choices=("scan", "sensor")),
+    },
+    "venue": {
+        "capacity": Key(int, 0, min=0, max=1_000_000),
+        "limit": Key((str, int), "", check=_limit),
+        "closing_time": Key(str, "00:00", check=checks.hhmm),
     },
     "cache": {
         "enabled": Key(bool, False),

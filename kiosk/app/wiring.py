@@ -167,6 +167,7 @@ def build_app(cfg, secrets, *, signals=None, notifier=None, status=None, display
         _attach_heartbeat(cfg, secrets, app)
         app.actuator.sound = build_sound(cfg, display)
         signals.when_passed = lambda: app.post(Passed())
+        signals.when_passed_shut = lambda: app.post(Passed(free=True))  # a free way out
         return app
     except BaseException:
         signals.close()  # never leave a relay driver half-built
@@ -193,7 +194,8 @@ def _attach_heartbeat(cfg, secrets, app) -> None:
     """Heartbeats go where the journal syncs, with the same token."""
     if app.syncer is not None:
         from kiosk.services.heartbeat import Heartbeat
-        app.syncer.heartbeat = Heartbeat(app, cfg.sync.url, cfg.kiosk.id, secrets.sync_token)
+        app.syncer.heartbeat = Heartbeat(app, cfg.sync.url, cfg.kiosk.id, secrets.sync_token,
+                                         interval=cfg.sync.heartbeat_interval)
 
 
 def _clock_check():

@@ -38,11 +38,18 @@ class Admissions:
     def passed(self, record: Recorder, now: Now) -> list[Action]:
         """A sensed passage, journalled against the admit it belongs to; none
         when no admit expects one (nobody was let in: nothing to record)."""
-        admit_id = self.last_admit_id
+        admit_id = self.take_passage()
         if admit_id is None:
             return []
-        self.passages_left -= 1
-        if self.passages_left <= 0:
-            self.last_admit_id = None
         return [Journal(record(None, "unknown", Verdict("admit", "passage-sensed"), now, now.mono,
                                extra={"decision_id": admit_id}))]
+
+    def take_passage(self) -> Optional[str]:
+        """The admit a sensed passage belongs to (None if no admit expects
+        one); a party's admit is spent after its last passage."""
+        admit_id = self.last_admit_id
+        if admit_id is not None:
+            self.passages_left -= 1
+            if self.passages_left <= 0:
+                self.last_admit_id = None
+        return admit_id

@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from kiosk.core import documents
+from kiosk.core import door as door_rules
 
 from kiosk.core.admissions import Admissions
 from kiosk.core.errors import DocumentError
 from kiosk.core.group import Group
+from kiosk.core.occupancy import Heard
 from kiosk.core.model import (LANGUAGES, Action, Decision, Event, Failure, Identity, Journal, KeyPressed,
                               Lookup, LookupDone, Now, Passed, PulseRelay, RelayOff, Scanned, Screen,
                               ServiceHealth, Show, Shutdown, Signal, Status, Tick, reference_code)
@@ -53,6 +55,8 @@ class Pending:
     started: float  # when the lookup began: the deadline runs from here
     staff_id: Optional[str] = None
     arrived: Optional[float] = None  # when the scan's bytes arrived: latency runs from here
+    held: Optional[LookupDone] = None  # an admit waiting for a fresh venue total (occupancy)
+    held_at: float = 0.0  # when it began to wait: the total must be asked after this
 
 
 class Kiosk:
@@ -86,6 +90,7 @@ class Kiosk:
         self.lookups: deque[float] = deque()  # when each lookup of the last minute began
         self.group: Optional[Group] = None
         self.see_staff: Optional[tuple[Identity, str]] = None  # (who, their colour)
+        self.door = door_rules.Door(cfg)  # occupancy: what this door counts
 
     # ---- entry point ------------------------------------------------------
 
@@ -97,11 +102,12 @@ class Kiosk:
             LookupDone: lambda e: self._answered(e, now),
             Tick: lambda e: self._tick(now),
             KeyPressed: lambda e: run_commands(self, self.desk.press(e.key, now.mono), now),
-            Passed: lambda e: self.admissions.passed(self.record, now),
+            Passed: lambda e: self._passed(now, e.free),
+            Heard: lambda e: door_rules.heard(self, e, now),
             ServiceHealth: lambda e: self._health(e.online),
             Shutdown: lambda e: [Signal("off")],
         }
-        actions = handlers[type(event)](event)
+        actions = door_rules.roll(self, now) + handlers[type(event)](event)  # closing time first
         while self.queue and self.state != "checking":
             payload, arrived = self.queue.popleft()
             actions += self._scanned(payload, now, arrived=arrived)
@@ -118,7 +124,7 @@ class Kiosk:
         if self.desk.is_open or self.desk.mode != "closed":
             return self.screen("staff", staff_id=self.desk.staff_id, typed=self.desk.shown_typed,
                                reason=self.desk.mode, group_left=self._group_left())
-        return self.screen("idle", group_left=self._group_left())
+        return self.screen("idle", group_left=self._group_left(), **self.door.screen_fields())
 
     def _show_for(self, show: Show, now: Now) -> list[Action]:
         self.state, self.showing_until = "showing", now.mono + self.result_seconds
@@ -152,6 +158,8 @@ class Kiosk:
         if self.admissions.is_repeat(identity, now.mono):
             return self._show_for(self.screen("result", verdict="admit", masked=identity.masked,
                                               reason="repeat", at=now.wall), now)
+        if self.door.occupancy.is_full():
+            return door_rules.venue_full(self, identity, now, staff_id)
         verdict = before_lookup(identity, self.policy, now.wall)
         if verdict:
             return self._decided(identity, "unknown", verdict, now, arrived, staff_id=staff_id)
@@ -171,10 +179,20 @@ class Kiosk:
         pending = self.pending
         if pending is None or event.request != pending.request:
             return []  # an answer after its deadline: already decided
-        self.pending = None
         outcome = event.outcome
         colour = outcome.colour if isinstance(outcome, Status) else "unknown"
         verdict = decide(pending.identity, outcome, self.policy, now.wall)
+        if verdict.decision == "admit":
+            if pending.held is None:
+                pending.held_at = now.mono
+            admission = self.door.occupancy.admission(pending.held_at)
+            if admission == "wait":  # near the limit: the venue's latest total first
+                pending.held = event
+                return []
+            if admission == "full":  # filled meanwhile
+                self.pending = None
+                return door_rules.venue_full(self, pending.identity, now, pending.staff_id)
+        self.pending = None
         cached = isinstance(outcome, Status) and outcome.cached
         started = pending.started if pending.arrived is None else pending.arrived
         return self._decided(pending.identity, colour, verdict, now, started,
@@ -203,6 +221,8 @@ class Kiosk:
         """Journal, relay, lights, screen: in that order (record before acting).
         A deny or "see staff" ends a running pulse: the door follows the
         latest decision, not one from a moment ago."""
+        if verdict == "admit":
+            decisions = door_rules.count_admits(self, decisions)
         actions: list[Action] = [Journal(decision) for decision in decisions]
         last = decisions[-1]
         if verdict == "admit":
@@ -265,7 +285,11 @@ class Kiosk:
     def _tick(self, now: Now) -> list[Action]:
         actions: list[Action] = []
         pending = self.pending
-        if self.state == "checking" and pending is not None and \
+        if pending is not None and pending.held is not None:
+            if now.mono - pending.held_at >= self.deadline:  # no fresh total in time: please wait
+                self.pending = None
+                actions += door_rules.venue_full(self, pending.identity, now, pending.staff_id)
+        elif self.state == "checking" and pending is not None and \
                 now.mono - pending.started >= self.deadline + DEADLINE_SLACK:
             actions += self._answered(LookupDone(pending.request, Failure("timeout")), now)
         actions += run_commands(self, self.desk.expire(now.mono), now)
@@ -277,6 +301,12 @@ class Kiosk:
     def _health(self, online: bool) -> list[Action]:
         self.online = online
         return [self.idle_screen()] if self.state == "idle" else []
+
+    def _passed(self, now: Now, free: bool = False) -> list[Action]:
+        counted = door_rules.passed(self, free, now)
+        if counted is not None:
+            return counted
+        return [] if free else self.admissions.passed(self.record, now)
 
     # ---- staff: their commands run in kiosk.core.staff_actions, through these
 

@@ -140,7 +140,10 @@ class KeyPressed:
 
 @dataclass(frozen=True)
 class Passed:
-    """The passage sensor saw the visitor go through."""
+    """The passage sensor saw the visitor go through. ``free``: it saw
+    someone with the door shut (going out through a free exit)."""
+
+    free: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,9 @@ class Screen:
     cached: bool = False
     until: Optional[dt.datetime] = None
     references: tuple[str, ...] = ()
+    occupancy: Optional[int] = None  # "N of M" on an entry door's idle screen
+    limit: Optional[int] = None
+    estimate: bool = False  # the count is this door's own estimate (offline)
 
 
 @dataclass(frozen=True)

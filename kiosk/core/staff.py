@@ -13,7 +13,8 @@ The menu, chosen so a 4x3 keypad reaches everything::
     digits then enter (#)   PIN, opens a session
     1 admit once    2 deny    3 type an IIN or passport number
     4 resolve "see staff"     5 group: size, then enter
-    6 next language           * or esc: close the session
+    6 next language           7 occupancy: the people counted inside, then enter
+    * or esc: close the session
 """
 from __future__ import annotations
 
@@ -26,8 +27,11 @@ from typing import Callable, Iterable, Mapping, Optional
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
 MAX_TYPED = 20
-MENU = {"1": "admit-once", "2": "deny", "3": "type", "4": "resolve", "5": "group", "6": "language"}
+MENU = {"1": "admit-once", "2": "deny", "3": "type", "4": "resolve", "5": "group", "6": "language",
+        "7": "occupancy"}
 SUBMIT = ("enter", "#")
+# Menu entries that take typed digits first, and the desk's mode meanwhile.
+NUMBER_MODES = {"type": "typing", "group": "group-size", "occupancy": "occupancy-count"}
 CANCEL = ("esc", "*")
 
 
@@ -59,7 +63,7 @@ def verify_pin(pin: str, stored: str) -> bool:
 class Command:
     """What the desk asks of the machine. ``name`` is one of: screen,
     session-start, session-end, pin-wrong, locked, admit-once, deny, manual,
-    resolve, group, language, ignored."""
+    resolve, group, language, occupancy, ignored."""
 
     name: str
     staff_id: Optional[str] = None
@@ -160,8 +164,8 @@ class StaffDesk:
         if key in CANCEL:
             return self._close("closed")
         action = MENU.get(key)
-        if action in ("type", "group"):
-            self.mode, self.typed = ("typing" if action == "type" else "group-size"), ""
+        if action in NUMBER_MODES:
+            self.mode, self.typed = NUMBER_MODES[action], ""
             return [Command("screen")]
         if action:
             return [Command(action, self.staff_id)]
@@ -181,10 +185,18 @@ class StaffDesk:
         text = self._submit_or_edit(key)
         return [Command("manual", self.staff_id, text=text)] if text else [Command("screen")]
 
-    def _group_size(self, key: str, mono: float) -> list[Command]:
+    def _digits(self, key: str, name: str, valid) -> list[Command]:
+        """Typed digits, then enter: ``Command(name, number=...)`` if ``valid``."""
         if not (key.isdigit() or key in SUBMIT or key in CANCEL or key == "back"):
             return [Command("ignored")]
         text = self._submit_or_edit(key)
-        if text and text.isdigit() and 2 <= int(text) <= 20:
-            return [Command("group", self.staff_id, number=int(text))]
+        if text and text.isdigit() and valid(text):
+            return [Command(name, self.staff_id, number=int(text))]
         return [Command("screen")]
+
+    def _group_size(self, key: str, mono: float) -> list[Command]:
+        return self._digits(key, "group", lambda text: 2 <= int(text) <= 20)
+
+    def _occupancy_count(self, key: str, mono: float) -> list[Command]:
+        """Staff type how many people they counted inside (0-99999)."""
+        return self._digits(key, "occupancy", lambda text: len(text) <= 5)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable, Optional, Protocol
 
 from kiosk.core import documents
+from kiosk.core import door as door_rules
 
 from kiosk.core.errors import DocumentError
 from kiosk.core.group import Recorder
@@ -139,4 +140,5 @@ HANDLERS: dict[str, Handler] = {
     "resolve": _resolve,
     "group": _group,
     "language": _language,
+    "occupancy": door_rules.adjust,
 }

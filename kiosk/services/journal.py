@@ -199,6 +199,14 @@ class Journal:
                           (utc_iso(since),))
         return [row["at"] for row in rows]
 
+    def counted_since(self, since: dt.datetime) -> list[dict]:
+        """The ``extra`` of every row that counted people in or out (or
+        corrected the count) since ``since``, oldest first: the occupancy
+        counts' memory across a restart (kiosk.core.door.counts_from_rows)."""
+        rows = self._read("SELECT extra FROM decisions WHERE at >= ? AND extra LIKE '%\"count\"%' "
+                          "ORDER BY at, rowid", (utc_iso(since),))
+        return [json.loads(row["extra"]) for row in rows]
+
     def quick_check(self) -> str:
         """SQLite's quick structural check: ``"ok"`` or the problems found."""
         rows = self._read("PRAGMA quick_check")

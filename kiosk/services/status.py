@@ -96,7 +96,9 @@ class StatusClient:
     def from_config(cls, cfg, secrets, language=None) -> "StatusClient":
         """The client for ``cfg.status`` and ``secrets.status_token``."""
         s = cfg.status
-        return cls(s.base_url, secrets.status_token, deadline=s.deadline, type=s.type,
+        # An exit door's scans are exits, as Ashyq counted them: Type "exit".
+        kind = "exit" if cfg.door.kind == "exit" else s.type
+        return cls(s.base_url, secrets.status_token, deadline=s.deadline, type=kind,
                    venue_bin=s.venue_bin, building_rka=s.building_rka, verify_tls=s.verify_tls,
                    ca_bundle=s.ca_bundle, language=language or cfg.kiosk.language)
 
