@@ -6,7 +6,7 @@ SQL is written with ``?`` placeholders; PostgreSQL's adapter turns them into
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ..occupancy import venue_figure, venue_limit
 
@@ -23,6 +23,15 @@ LIMIT = "SELECT capacity, limit_text, updated_at, updated_by FROM venue_limits W
 
 class OccupancyStore:
     """Venue occupancy: per door per period, the venue's limit, the day's curve."""
+
+    if TYPE_CHECKING:  # the adapters each backend provides
+        def _tx(self, work: Callable[[Any], Any]) -> Any: ...
+        @staticmethod
+        def _all(db: Any, sql: str, args: Any = ()) -> list[dict]: ...
+        @staticmethod
+        def _exec(db: Any, sql: str, args: Any = ()) -> int: ...
+        @staticmethod
+        def _stamp(value: Optional[dt.datetime]) -> Any: ...
 
     def record_occupancy(self, kiosk_id: str, report: dict, received_at: dt.datetime) -> dict:
         """Keep a door's counts (if newer than those kept) and answer with the

@@ -49,3 +49,15 @@ def restore_occupancy(journal, occupancy, now: Now) -> None:
         log.error("cannot read this period's occupancy counts: %s", exc)
         return
     occupancy.restore(door_rules.counts_from_rows(occupancy.counts.period, rows))
+
+
+def share_counts(kiosk, heartbeat, changes_sent: int) -> int:
+    """With a venue limit, the other doors hear of a count at once, and an
+    admit held near the limit (kiosk/core/occupancy.py) gets the venue's
+    latest total: a heartbeat now. Returns the count changes now shared."""
+    occupancy = kiosk.door.occupancy
+    holding = kiosk.pending is not None and kiosk.pending.held is not None
+    if (occupancy.counts.changes != changes_sent or holding) and \
+            occupancy.limit is not None and heartbeat is not None:
+        heartbeat.kick()
+    return occupancy.counts.changes

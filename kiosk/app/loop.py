@@ -46,9 +46,8 @@ IDLE_WAIT = 0.5  # nothing pending: wake twice a second for the clock and watchd
 RENDER_HOLD = 0.25
 SOURCE_OPEN_WAIT = 1.0
 PURGE_EVERY = 3600.0  # retention is in days; hourly is plenty
-# Events taken per step: a flood (one code holding 1,400 line breaks) is
-# decided in bounded slices, each drawn once, so the next visitor's scan
-# waits for at most a slice, not the whole flood.
+# Events taken per step: a flood (one code holding 1,400 line breaks) is decided
+# in bounded slices, each drawn once; the next visitor waits for a slice at most.
 MAX_BATCH = 256
 RATE_WINDOW = 60.0  # the anti-probing limit counts lookups over this window
 # Faults that must not stop the watchdog pings: a notify socket that fails
@@ -159,10 +158,6 @@ class App:
         if self.kiosk.state == "idle":
             self.execute([self.kiosk.idle_screen()])
 
-    @property
-    def heartbeat(self):
-        return getattr(self.syncer, "heartbeat", None)
-
     # ---- the loop -----------------------------------------------------------
 
     def purge(self) -> None:
@@ -219,16 +214,9 @@ class App:
             if not isinstance(event, Tick):
                 actions += self.kiosk.handle(event, now)
         actions += self.kiosk.handle(Tick(), now)
-        counted = self.kiosk.door.occupancy.counts
         self.execute(actions)
-        pending = self.kiosk.pending
-        holding = pending is not None and pending.held is not None
-        if (counted.changes != self._counted_changes or holding) and \
-                self.kiosk.door.occupancy.limit is not None and self.heartbeat is not None:
-            # The others hear of a count at once, and an admit held near the
-            # limit (kiosk/core/occupancy.py) gets the venue's latest total.
-            self.heartbeat.kick()
-        self._counted_changes = counted.changes
+        self._counted_changes = housekeeping.share_counts(
+            self.kiosk, getattr(self.syncer, "heartbeat", None), self._counted_changes)
         self.actuator.probe(self._back_in_service)
         if self.after_step is not None:
             self.after_step()

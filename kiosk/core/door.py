@@ -19,19 +19,24 @@ row.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-from kiosk.core.model import Decision, Journal, Now, RelayOff, Signal
+from kiosk.core.model import Action, Decision, Identity, Journal, LookupDone, Now, RelayOff, Signal
 from kiosk.core.occupancy import Counts, Heard, Occupancy, parse_limit
 from kiosk.core.policy import Verdict
+from kiosk.core.staff import Command
+
+if TYPE_CHECKING:  # the machine calls in here; only the type checker looks back
+    from kiosk.core.machine import Kiosk
+    from kiosk.core.pending import Pending
 
 
-def build(cfg) -> Occupancy:
+def build(cfg: Any) -> Occupancy:  # the [door] and [venue] sections
     return Occupancy(door=cfg.door.kind, limit=parse_limit(cfg.venue.limit, cfg.venue.capacity),
                      closing=cfg.venue.closing_time)
 
 
-def counts_from_rows(period: str, extras: Iterable[dict]) -> Counts:
+def counts_from_rows(period: str, extras: Iterable[dict[str, Any]]) -> Counts:
     """A period's counts from its journal rows' ``extra`` (oldest first)."""
     counts = Counts(period)
     for extra in extras:
@@ -44,7 +49,7 @@ def counts_from_rows(period: str, extras: Iterable[dict]) -> Counts:
 class Door:
     """The door's counting rules, from configuration."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg: Any) -> None:
         self.occupancy = build(cfg)
         self.kind = cfg.door.kind
         self.has_sensor = cfg.signals.passage_pin >= 0
@@ -63,19 +68,19 @@ class Door:
             return "out" if self.kind == "both" else None
         return "in" if self.has_sensor else None
 
-    def screen_fields(self) -> dict:
+    def screen_fields(self) -> dict[str, Any]:
         occ = self.occupancy
         if occ.limit is None or not occ.counts_entries:
             return {}
         return {"occupancy": occ.total, "limit": occ.limit, "estimate": occ.is_estimate}
 
 
-def _counted(decision: Decision, what: str, delta: int = 1, **more) -> Decision:
+def _counted(decision: Decision, what: str, delta: int = 1, **more: Any) -> Decision:
     return dataclasses.replace(decision, extra={**decision.extra, "count": what, "delta": delta,
                                                 **more})
 
 
-def count_admits(kiosk, decisions: list[Decision]) -> list[Decision]:
+def count_admits(kiosk: Kiosk, decisions: list[Decision]) -> list[Decision]:
     """Admit rows as the door counts them (called before they are journalled)."""
     what = kiosk.door.on_admit()
     if what is None:
@@ -85,17 +90,42 @@ def count_admits(kiosk, decisions: list[Decision]) -> list[Decision]:
     return [_counted(d, what) for d in decisions]
 
 
-def venue_full(kiosk, identity, now: Now, staff_id=None) -> list:
+def venue_full(kiosk: Kiosk, identity: Identity, now: Now,
+               staff_id: Optional[str] = None) -> list[Action]:
     """Not a refusal: the door stays shut, the visitor waits, staff may admit once."""
     decision = kiosk.record(identity, "unknown", Verdict("staff", "venue-full"), now, now.mono,
                             staff_id=staff_id, extra={"occupancy": kiosk.door.occupancy.total,
                                                       "limit": kiosk.door.occupancy.limit})
-    return [Journal(decision), RelayOff(), Signal("staff")] + kiosk._show_for(
+    actions: list[Action] = [Journal(decision), RelayOff(), Signal("staff")]
+    return actions + kiosk._show_for(
         kiosk.screen("venue-full", masked=identity.masked, at=now.wall,
                      **kiosk.door.screen_fields()), now)
 
 
-def passed(kiosk, free: bool, now: Now) -> Optional[list]:
+def hold(kiosk: Kiosk, pending: Pending, event: LookupDone, now: Now) -> Optional[list[Action]]:
+    """An admit near the limit waits for a venue total asked after the lookup
+    answered (the overshoot bound); None when it may go on now."""
+    if pending.held is None:
+        pending.held_at = now.mono
+    admission = kiosk.door.occupancy.admission(pending.held_at)
+    if admission == "wait":
+        pending.held = event
+        return []
+    if admission == "full":  # filled meanwhile
+        kiosk.pending = None
+        return venue_full(kiosk, pending.identity, now, pending.staff_id)
+    return None
+
+
+def held_too_long(kiosk: Kiosk, pending: Pending, now: Now) -> list[Action]:
+    """No fresh total within the lookup deadline: please wait."""
+    if now.mono - pending.held_at < kiosk.deadline:
+        return []
+    kiosk.pending = None
+    return venue_full(kiosk, pending.identity, now, pending.staff_id)
+
+
+def passed(kiosk: Kiosk, free: bool, now: Now) -> Optional[list[Action]]:
     """A counted passage's row, or None when this passage counts nothing."""
     what = kiosk.door.on_passage(free)
     if what is None:
@@ -110,7 +140,7 @@ def passed(kiosk, free: bool, now: Now) -> Optional[list]:
                                  extra=extra))] + _refresh(kiosk)
 
 
-def heard(kiosk, answer: Heard, now: Now) -> list:
+def heard(kiosk: Kiosk, answer: Heard, now: Now) -> list[Action]:
     """The venue's total from the collector; an admit held for it goes on."""
     before = kiosk.door.screen_fields()
     kiosk.door.occupancy.heard(answer)
@@ -120,11 +150,11 @@ def heard(kiosk, answer: Heard, now: Now) -> list:
     return _refresh(kiosk) if kiosk.door.screen_fields() != before else []
 
 
-def _refresh(kiosk) -> list:
+def _refresh(kiosk: Kiosk) -> list[Action]:
     return [kiosk.idle_screen()] if kiosk.state == "idle" else []
 
 
-def roll(kiosk, now: Now) -> list:
+def roll(kiosk: Kiosk, now: Now) -> list[Action]:
     """At the closing time the count starts again from zero, on the record."""
     occ = kiosk.door.occupancy
     ended, total = occ.counts, occ.total
@@ -136,7 +166,7 @@ def roll(kiosk, now: Now) -> list:
     return [Journal(row)] + _refresh(kiosk)
 
 
-def adjust(kiosk, command, now: Now) -> list:
+def adjust(kiosk: Any, command: Command, now: Now) -> list[Action]:  # kiosk: staff_actions.Machine
     """Staff counted the people inside: the venue's figure becomes theirs,
     as a correction on this door's counts, with the staff id on the row."""
     occ = kiosk.door.occupancy

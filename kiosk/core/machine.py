@@ -21,16 +21,15 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from kiosk.core import documents
 from kiosk.core import door as door_rules
-
 from kiosk.core.admissions import Admissions
 from kiosk.core.errors import DocumentError
 from kiosk.core.group import Group
 from kiosk.core.occupancy import Heard
+from kiosk.core.pending import Pending
 from kiosk.core.model import (LANGUAGES, Action, Decision, Event, Failure, Identity, Journal, KeyPressed,
                               Lookup, LookupDone, Now, Passed, PulseRelay, RelayOff, Scanned, Screen,
                               ServiceHealth, Show, Shutdown, Signal, Status, Tick, reference_code)
@@ -46,17 +45,6 @@ MAX_QUEUE = 1024
 # The status client enforces the deadline itself; this backstop only fires if
 # an answer never comes back at all, and lets the client's cause win the race.
 DEADLINE_SLACK = 0.2
-
-
-@dataclass
-class Pending:
-    request: str
-    identity: Identity
-    started: float  # when the lookup began: the deadline runs from here
-    staff_id: Optional[str] = None
-    arrived: Optional[float] = None  # when the scan's bytes arrived: latency runs from here
-    held: Optional[LookupDone] = None  # an admit waiting for a fresh venue total (occupancy)
-    held_at: float = 0.0  # when it began to wait: the total must be asked after this
 
 
 class Kiosk:
@@ -183,15 +171,9 @@ class Kiosk:
         colour = outcome.colour if isinstance(outcome, Status) else "unknown"
         verdict = decide(pending.identity, outcome, self.policy, now.wall)
         if verdict.decision == "admit":
-            if pending.held is None:
-                pending.held_at = now.mono
-            admission = self.door.occupancy.admission(pending.held_at)
-            if admission == "wait":  # near the limit: the venue's latest total first
-                pending.held = event
-                return []
-            if admission == "full":  # filled meanwhile
-                self.pending = None
-                return door_rules.venue_full(self, pending.identity, now, pending.staff_id)
+            held = door_rules.hold(self, pending, event, now)  # near the limit: the venue's total first
+            if held is not None:
+                return held
         self.pending = None
         cached = isinstance(outcome, Status) and outcome.cached
         started = pending.started if pending.arrived is None else pending.arrived
@@ -286,9 +268,7 @@ class Kiosk:
         actions: list[Action] = []
         pending = self.pending
         if pending is not None and pending.held is not None:
-            if now.mono - pending.held_at >= self.deadline:  # no fresh total in time: please wait
-                self.pending = None
-                actions += door_rules.venue_full(self, pending.identity, now, pending.staff_id)
+            actions += door_rules.held_too_long(self, pending, now)
         elif self.state == "checking" and pending is not None and \
                 now.mono - pending.started >= self.deadline + DEADLINE_SLACK:
             actions += self._answered(LookupDone(pending.request, Failure("timeout")), now)
@@ -309,7 +289,6 @@ class Kiosk:
         return [] if free else self.admissions.passed(self.record, now)
 
     # ---- staff: their commands run in kiosk.core.staff_actions, through these
-
 
     def take_see_staff(self) -> Optional[tuple[Identity, str]]:
         """The visitor waiting on staff (and their colour), once: resolving clears it."""

@@ -27,7 +27,8 @@ while a door's round trip is not far slower than another's whole visit::
 
 plus any "admit once" by staff (they see the screen), and at a door with a
 passage sensor one more (entries count on passage, so a visitor admitted
-but not yet through is in flight too). Exits only lower the count. This is a bound by construction on a healthy network, not a lock: a
+but not yet through is in flight too). Exits only lower the count. This is
+a bound by construction on a healthy network, not a lock: a
 collector that answers one door far slower than another widens it (the
 end-to-end test, tests/test_occupancy_e2e.py, measures it with three entry
 doors). Offline there is no bound: each door admits up to the limit on its
@@ -52,13 +53,13 @@ import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 DOOR_KINDS = ("entry", "exit", "both")
 _LIMIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
 
 
-def parse_limit(value, capacity: int = 0) -> Optional[int]:
+def parse_limit(value: object, capacity: int = 0) -> Optional[int]:
     """A limit as configured: "" or 0 = none, 120 or "120" people, or "40%"
     of the capacity (rounded down, at least one). Raises ValueError with a
     reason a person can act on."""
@@ -117,7 +118,7 @@ class Counts:
             exits=self.exits + (delta if what == "out" else 0),
             adjust=self.adjust + (delta if what == "adjust" else 0), changes=self.changes + 1)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 

@@ -185,7 +185,7 @@ class StaffDesk:
         text = self._submit_or_edit(key)
         return [Command("manual", self.staff_id, text=text)] if text else [Command("screen")]
 
-    def _digits(self, key: str, name: str, valid) -> list[Command]:
+    def _digits(self, key: str, name: str, valid: Callable[[str], bool]) -> list[Command]:
         """Typed digits, then enter: ``Command(name, number=...)`` if ``valid``."""
         if not (key.isdigit() or key in SUBMIT or key in CANCEL or key == "back"):
             return [Command("ignored")]
