@@ -11,14 +11,15 @@ import cv2
 import numpy as np
 import zxingcpp
 
-FORMATS = {"Code128": zxingcpp.BarcodeFormat.Code128, "QRCode": zxingcpp.BarcodeFormat.QRCode,
-           "PDF417": zxingcpp.BarcodeFormat.PDF417}
+FORMATS = {name: getattr(zxingcpp.BarcodeFormat, name)
+           for name in ("Code128", "QRCode", "PDF417", "ITF", "Code39", "Code93",
+                        "DataMatrix", "Aztec")}
 SIZE = (640, 480)
 VARIANTS = ("clean", "rotated", "blurred", "noisy")
 
 
 def code_image(text: str, symbology: str, scale: int = 3) -> np.ndarray:
-    """The code for ``text`` ("Code128", "QRCode" or "PDF417"), grey, black on
+    """The code for ``text`` (a name in FORMATS: "Code128", "ITF" ...), grey, black on
     white, ``scale`` pixels a module, with its quiet zone."""
     image = np.array(zxingcpp.create_barcode(text, FORMATS[symbology]).to_image(scale=scale))
     return np.pad(image, 12 * scale, constant_values=255)  # the quiet zone

@@ -69,6 +69,16 @@ def test_every_card_is_read_exactly_once(tmp_path, decoder):
     assert camera.frames_dropped == 0
 
 
+def test_an_itf_coded_iin_is_read_through_the_camera(tmp_path):
+    """Interleaved 2 of 5 is a common choice for a 12-digit number; the
+    card's symbology is not published, so the camera reads it too."""
+    iin = make_iin("901231", serial=2000)
+    frames = [empty_frame()] * 3 + [scene(code_image(iin, "ITF"), "blurred")] * 6 + [empty_frame()] * 3
+    got, _ = run_video(write_video(str(tmp_path / "itf.avi"), frames))
+    assert got == [iin.encode()]
+    assert parse(got[0]).number == iin
+
+
 def test_a_card_held_still_is_one_scan_until_it_leaves(tmp_path):
     iin = make_iin("900101").encode()
     card = scene(code_image(iin.decode(), "Code128"))
