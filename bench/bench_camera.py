@@ -78,7 +78,7 @@ def pipeline(name: str, path: str, fps: float = 0) -> tuple[float, int, float]:
     camera.is_finished.wait(600)
     elapsed = time.perf_counter() - start
     camera.close()
-    return camera.frames_decoded / elapsed, camera.frames_dropped, camera.decode_seconds / elapsed
+    return (camera.frames_decoded + camera.frames_skipped) / elapsed, camera.frames_dropped, camera.decode_seconds / elapsed
 
 
 def first_frame_to_scan(runs: int) -> list[float]:

@@ -24,10 +24,11 @@ import numpy as np
 
 from kiosk.errors import DeviceError
 
-from .decoders import Decoder, make_decoder
+from .camera_capture import FolderCapture, open_capture, source_kind  # noqa: F401 - re-exported
+from .camera_gate import IdleGate, is_document, look
+from .decoders import Decoder, grey, make_decoder
 
 log = logging.getLogger("ashyq.camera")
-IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp")
 PREVIEW_SIZE = (160, 120)  # width, height of latest_preview()
 PREVIEW_INTERVAL = 0.2  # seconds between previews: the idle screen needs no more
 
@@ -69,55 +70,6 @@ class RepeatFilter:
         return track[2] >= self.gone_frames and now - track[1] >= self.gone_after
 
 
-class FolderCapture:
-    """A folder of images read like a video (cv2.VideoCapture's interface)."""
-
-    def __init__(self, folder: str):
-        self.files = sorted(os.path.join(folder, f) for f in os.listdir(folder)
-                            if f.lower().endswith(IMAGE_TYPES))
-        self.index = 0
-
-    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
-        return bool(self.files)
-
-    def read(self):
-        if self.index >= len(self.files):
-            return False, None
-        frame = cv2.imread(self.files[self.index])
-        self.index += 1
-        return frame is not None, frame
-
-    def release(self) -> None:
-        self.index = len(self.files)
-
-
-def source_kind(source) -> str:
-    """"device" (index or /dev path), "stream" (URL), "folder" or "file"."""
-    if isinstance(source, int) or source.isdigit() or source.startswith("/dev/"):
-        return "device"
-    if "://" in source:
-        return "stream"
-    return "folder" if os.path.isdir(source) else "file"
-
-
-def open_capture(source, width: int, height: int, fps: int):
-    """An opened capture for ``source``, or None if it cannot be opened."""
-    kind = source_kind(source)
-    if kind == "folder":
-        capture = FolderCapture(source)
-    else:
-        capture = cv2.VideoCapture(int(source) if kind == "device" and str(source).isdigit()
-                                   else source)
-        if kind == "device":
-            capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
-            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
-            capture.set(cv2.CAP_PROP_FPS, fps)
-    if not capture.isOpened():
-        capture.release()
-        return None
-    return capture
-
-
 class CameraScanner:
     """Reads codes off a camera; ``when_scanned(payload)`` once per card shown.
 
@@ -129,7 +81,10 @@ class CameraScanner:
     and streams are live, files and folders are not). ``preview``: keep a
     small RGB copy of the newest frame for ``latest_preview()``.
     ``clock``: the monotonic clock that times repeats on live sources (file
-    sources run on their own media time).
+    sources run on their own media time). ``gate``: skip decoding frames
+    with nothing code-like in view or nothing changed (drivers/camera_gate.py);
+    False decodes every frame. Only payloads that parse as an IIN or an MRZ
+    are scans: with every symbology tried, the check digits reject noise.
 
         >>> with CameraScanner(0, roi=[80, 60, 480, 360]) as camera:   # doctest: +SKIP
         ...     camera.when_scanned = lambda payload: print(len(payload))
@@ -137,14 +92,17 @@ class CameraScanner:
     Callbacks run on the camera's threads: ``when_scanned(payload)``,
     ``when_frame(rgb)`` (160x120x3 uint8, at most five a second),
     ``when_disconnected()``, ``when_connected()`` (after a reconnection),
-    ``when_finished()`` (a file source was read to its end).
+    ``when_finished()`` (a file source was read to its end),
+    ``when_failed(error)`` (the decoder raised: logged, ``is_healthy`` turns
+    False, decoding goes on with the next frame and a success heals it).
     """
 
     def __init__(self, source, *, width: int = 640, height: int = 480, fps: int = 15,
                  roi=(), decoder="zxing", repeat_seconds: float = 3.0,
                  preview: bool = False, loop: bool = False, realtime: bool = True,
                  live: Optional[bool] = None, reconnect_interval: float = 0.5,
-                 max_reconnect_interval: float = 8.0, clock: Callable[[], float] = time.monotonic):
+                 max_reconnect_interval: float = 8.0, clock: Callable[[], float] = time.monotonic,
+                 gate: bool = True):
         self.source = source
         self.size, self.fps = (width, height), fps
         if roi and (len(roi) != 4 or roi[2] <= 0 or roi[3] <= 0 or min(roi[:2]) < 0):
@@ -152,6 +110,8 @@ class CameraScanner:
         self.roi = tuple(roi) if roi else ()
         self.decoder: Decoder = make_decoder(decoder) if isinstance(decoder, str) else decoder
         self.repeats = RepeatFilter(repeat_seconds)
+        self.gate = IdleGate() if gate else None
+        self._last_read: list[bytes] = []  # what the last decode gave: "same" frames reuse it
         self.kind = source_kind(source)
         self.live = self.kind in ("device", "stream") if live is None else live
         self.preview, self.loop, self.realtime = preview, loop, realtime
@@ -161,11 +121,15 @@ class CameraScanner:
         self.when_scanned: Optional[Callable[[bytes], None]] = None
         self.when_frame: Optional[Callable[[np.ndarray], None]] = None
         self.when_connected = self.when_disconnected = self.when_finished = None  # () -> None
+        self.when_failed: Optional[Callable[[Exception], None]] = None
         self.frames_captured = self.frames_decoded = self.frames_dropped = 0
+        self.frames_skipped = self.decoder_errors = 0
+        self.last_error: Optional[str] = None
+        self._healthy = True
         self.decode_seconds = 0.0  # time inside the decoder: how busy the pipeline keeps it
         self.is_finished = threading.Event()  # a file source has been read and decoded
         self._preview: Optional[np.ndarray] = None
-        self._mailbox: Optional[tuple[np.ndarray, float]] = None  # (frame, seen at)
+        self._mailbox: Optional[tuple] = None  # (frame, seen at, Look or None)
         self._mail = threading.Condition()
         self._capture, self._done = None, False  # done: the capture has no more to give
         self._connected = threading.Event()
@@ -182,6 +146,12 @@ class CameraScanner:
     @property
     def is_connected(self) -> bool:
         return self._connected.is_set()
+
+    @property
+    def is_healthy(self) -> bool:
+        """False while the decoder keeps raising (``last_error`` says why):
+        a camera that is connected but reads nothing, for the app and doctor."""
+        return self._healthy
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
@@ -255,10 +225,18 @@ class CameraScanner:
             # Files run on media time, so what counts as "still in view" does
             # not depend on how fast this machine reads them.
             now = self.clock() if self.live else index / self.fps
+            summary = look(grey(self._region(frame))) if self.gate is not None else None
             with self._mail:
                 if self._mailbox is not None:
                     self.frames_dropped += 1
-                self._mailbox = (frame, now)
+                    # Keep the sharper of the two: motion blur wipes out the
+                    # edges the score counts, and the older frame is at most
+                    # one decode old.
+                    pending = self._mailbox[2]
+                    if summary is None or pending is None or summary.score >= pending.score:
+                        self._mailbox = (frame, now, summary)
+                else:
+                    self._mailbox = (frame, now, summary)
                 self._mail.notify_all()
                 if not self.realtime and not self.live:  # every frame decoded, none dropped
                     while self._mailbox is not None and not self._stop.is_set():
@@ -302,10 +280,13 @@ class CameraScanner:
                     self._mail.wait(0.1)
                 if self._mailbox is None:
                     break
-                frame, now = self._mailbox
+                frame, now, summary = self._mailbox
                 self._mailbox = None
                 self._mail.notify_all()
-            self.decode_frame(frame, now)
+            try:
+                self.decode_frame(frame, now, summary)
+            except Exception as exc:  # noqa: BLE001 - one bad frame or decoder bug must not end decoding
+                self._failed(exc)
             if self.preview or self.when_frame is not None:
                 moment = self.clock()
                 if last_preview is None or moment - last_preview >= PREVIEW_INTERVAL:
@@ -316,20 +297,48 @@ class CameraScanner:
             self.is_finished.set()
             self._call(self.when_finished)
 
-    def decode_frame(self, frame: np.ndarray, now: float) -> list[bytes]:
-        """Decode one frame seen at ``now``; report and return the new scans."""
+    def _region(self, frame: np.ndarray) -> np.ndarray:
         if self.roi:
             x, y, w, h = self.roi
             crop = frame[y:y + h, x:x + w]
-            frame = crop if crop.size else frame  # a region off the frame: read it all
-        started = time.perf_counter()
-        payloads = self.decoder.decode(frame)
-        self.decode_seconds += time.perf_counter() - started
-        self.frames_decoded += 1
-        fresh = self.repeats.filter(payloads, now)
+            return crop if crop.size else frame  # a region off the frame: read it all
+        return frame
+
+    def decode_frame(self, frame: np.ndarray, now: float, summary=None) -> list[bytes]:
+        """Decode one frame seen at ``now`` (``summary``: its gate look, if
+        already taken); report and return the new scans."""
+        frame = self._region(frame)
+        verdict = "decode"
+        if self.gate is not None:
+            verdict = self.gate.verdict(summary or look(grey(frame)), now)
+        if verdict == "decode":
+            started = time.perf_counter()
+            payloads = self.decoder.decode(frame)
+            self.decode_seconds += time.perf_counter() - started
+            self.frames_decoded += 1
+            self._last_read = [p for p in payloads if is_document(p)]
+            if not self._healthy:
+                log.warning("camera %s decoder works again", self.source)
+            self._healthy = True
+        else:
+            self.frames_skipped += 1
+            if verdict == "empty":
+                self._last_read = []
+        fresh = self.repeats.filter(self._last_read, now)
         for payload in fresh:
             self._call(self.when_scanned, payload)
         return fresh
+
+    def _failed(self, error: Exception) -> None:
+        """A decoder error: logged once per run of failures (not 15 a second),
+        counted, and reported through ``is_healthy`` and ``when_failed``."""
+        self.decoder_errors += 1
+        self.last_error = f"{type(error).__name__}: {error}"[:200]
+        if self._healthy:
+            self._healthy = False
+            log.error("camera %s decoder failed (%s); decoding goes on", self.source,
+                      type(error).__name__, exc_info=error)
+            self._call(self.when_failed, error)
 
     def _small(self, frame: np.ndarray) -> np.ndarray:
         small = cv2.resize(frame, PREVIEW_SIZE, interpolation=cv2.INTER_AREA)
