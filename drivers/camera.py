@@ -25,49 +25,12 @@ import numpy as np
 from kiosk.errors import DeviceError
 
 from .camera_capture import FolderCapture, open_capture, source_kind  # noqa: F401 - re-exported
-from .camera_gate import IdleGate, is_document, look
+from .camera_gate import IdleGate, RepeatFilter, is_document, look  # noqa: F401 - re-exported
 from .decoders import Decoder, grey, make_decoder
 
 log = logging.getLogger("ashyq.camera")
 PREVIEW_SIZE = (160, 120)  # width, height of latest_preview()
 PREVIEW_INTERVAL = 0.2  # seconds between previews: the idle screen needs no more
-
-
-class RepeatFilter:
-    """Pure: which of the payloads read in a frame at ``now`` are new scans.
-
-    A payload is new when first read; again once it has left the frame
-    (missing from ``gone_frames`` decoded frames in a row *and* for
-    ``gone_after`` seconds: a frame lost to motion blur is not leaving, nor
-    is one slow decode); or once ``repeat_seconds`` passed since reported.
-
-        >>> repeats = RepeatFilter(repeat_seconds=3)
-        >>> repeats.filter([b"871008401427"], now=0.0), repeats.filter([b"871008401427"], now=0.1)
-        ([b'871008401427'], [])
-    """
-
-    def __init__(self, repeat_seconds: float = 3.0, gone_after: float = 0.5, gone_frames: int = 2):
-        self.repeat_seconds, self.gone_after, self.gone_frames = repeat_seconds, gone_after, gone_frames
-        self._seen: dict[bytes, list] = {}  # payload -> [reported at, last seen, frames missed]
-
-    def filter(self, payloads: list[bytes], now: float) -> list[bytes]:
-        fresh, present = [], dict.fromkeys(payloads)
-        for payload in present:
-            track = self._seen.get(payload)
-            if track is None or self._left(track, now) or now - track[0] >= self.repeat_seconds:
-                fresh.append(payload)
-                self._seen[payload] = [now, now, 0]
-            else:
-                track[1:] = [now, 0]
-        for payload, track in list(self._seen.items()):
-            if payload not in present:
-                track[2] += 1
-                if self._left(track, now):
-                    del self._seen[payload]
-        return fresh
-
-    def _left(self, track: list, now: float) -> bool:
-        return track[2] >= self.gone_frames and now - track[1] >= self.gone_after
 
 
 class CameraScanner:

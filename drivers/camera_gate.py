@@ -1,4 +1,4 @@
-"""Which camera frames are worth decoding: a cheap look (well under 1 ms at
+"""Which camera frames are worth decoding, and which reads are new scans: a cheap look (well under 1 ms at
 640x480) before the decoder's 15-30 ms, so an idle camera costs little.
 
 A frame is decoded only when something code-like is in view (small blocks
@@ -90,3 +90,40 @@ def is_document(payload: bytes) -> bool:
     except DocumentError:
         return False
     return True
+
+
+class RepeatFilter:
+    """Pure: which of the payloads read in a frame at ``now`` are new scans.
+
+    A payload is new when first read; again once it has left the frame
+    (missing from ``gone_frames`` decoded frames in a row *and* for
+    ``gone_after`` seconds: a frame lost to motion blur is not leaving, nor
+    is one slow decode); or once ``repeat_seconds`` passed since reported.
+
+        >>> repeats = RepeatFilter(repeat_seconds=3)
+        >>> repeats.filter([b"871008401427"], now=0.0), repeats.filter([b"871008401427"], now=0.1)
+        ([b'871008401427'], [])
+    """
+
+    def __init__(self, repeat_seconds: float = 3.0, gone_after: float = 0.5, gone_frames: int = 2):
+        self.repeat_seconds, self.gone_after, self.gone_frames = repeat_seconds, gone_after, gone_frames
+        self._seen: dict[bytes, list] = {}  # payload -> [reported at, last seen, frames missed]
+
+    def filter(self, payloads: list[bytes], now: float) -> list[bytes]:
+        fresh, present = [], dict.fromkeys(payloads)
+        for payload in present:
+            track = self._seen.get(payload)
+            if track is None or self._left(track, now) or now - track[0] >= self.repeat_seconds:
+                fresh.append(payload)
+                self._seen[payload] = [now, now, 0]
+            else:
+                track[1:] = [now, 0]
+        for payload, track in list(self._seen.items()):
+            if payload not in present:
+                track[2] += 1
+                if self._left(track, now):
+                    del self._seen[payload]
+        return fresh
+
+    def _left(self, track: list, now: float) -> bool:
+        return track[2] >= self.gone_frames and now - track[1] >= self.gone_after
