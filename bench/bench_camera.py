@@ -78,7 +78,8 @@ def pipeline(name: str, path: str, fps: float = 0) -> tuple[float, int, float]:
     camera.is_finished.wait(600)
     elapsed = time.perf_counter() - start
     camera.close()
-    return camera.frames_decoded / elapsed, camera.frames_dropped, camera.decode_seconds / elapsed
+    looked = camera.frames_decoded + camera.frames_skipped
+    return looked / elapsed, camera.frames_dropped, camera.decode_seconds / elapsed
 
 
 def first_frame_to_scan(runs: int) -> list[float]:

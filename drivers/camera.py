@@ -1,15 +1,11 @@
 """Camera scanning: OpenCV capture on one thread, decoding on another.
 
-Sources: a device index (``0``), a V4L2 path (``/dev/video0``), a stream URL,
-a video file or a folder of images (for tests and trials). Capture never
-waits for decoding: the decoder takes only the newest frame from a one-slot
-mailbox; older frames are dropped and counted, never queued. One card held
-in front of the camera is one scan (:class:`RepeatFilter`).
+Sources are in drivers/camera_capture.py. Capture never waits for decoding:
+the decoder takes the newest (sharpest) frame from a one-slot mailbox; older
+frames are dropped and counted. One card held up is one scan (RepeatFilter).
 
-A camera missing at start is a :class:`~kiosk.core.errors.DeviceError` naming it;
-one lost later is released and reopened with a growing pause. A video file
-ends (``when_finished``) unless ``loop`` is set. Decoded payloads are never
-logged: they hold IINs.
+A camera missing at start is a DeviceError naming it; one lost later is
+reopened with a growing pause. Decoded payloads are never logged: they hold IINs.
 """
 from __future__ import annotations
 
@@ -17,105 +13,18 @@ import logging
 import os
 import threading
 import time
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
-import cv2
 import numpy as np
 
 from kiosk.core.errors import DeviceError
 
-from .decoders import Decoder, make_decoder
+from .camera_capture import FolderCapture, open_capture, preview, region, source_kind  # noqa: F401 - re-exported
+from .camera_gate import IdleGate, RepeatFilter, is_document, look
+from .decoders import Decoder, grey, make_decoder
 
 log = logging.getLogger("ashyq.camera")
-IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp")
-PREVIEW_SIZE = (160, 120)  # width, height of latest_preview()
 PREVIEW_INTERVAL = 0.2  # seconds between previews: the idle screen needs no more
-
-
-class RepeatFilter:
-    """Pure: which of the payloads read in a frame at ``now`` are new scans.
-
-    A payload is new when first read; again once it has left the frame
-    (missing from ``gone_frames`` decoded frames in a row *and* for
-    ``gone_after`` seconds: a frame lost to motion blur is not leaving, nor
-    is one slow decode); or once ``repeat_seconds`` passed since reported.
-
-        >>> repeats = RepeatFilter(repeat_seconds=3)
-        >>> repeats.filter([b"871008401427"], now=0.0), repeats.filter([b"871008401427"], now=0.1)
-        ([b'871008401427'], [])
-    """
-
-    def __init__(self, repeat_seconds: float = 3.0, gone_after: float = 0.5, gone_frames: int = 2):
-        self.repeat_seconds, self.gone_after, self.gone_frames = repeat_seconds, gone_after, gone_frames
-        self._seen: dict[bytes, list] = {}  # payload -> [reported at, last seen, frames missed]
-
-    def filter(self, payloads: list[bytes], now: float) -> list[bytes]:
-        fresh, present = [], dict.fromkeys(payloads)
-        for payload in present:
-            track = self._seen.get(payload)
-            if track is None or self._left(track, now) or now - track[0] >= self.repeat_seconds:
-                fresh.append(payload)
-                self._seen[payload] = [now, now, 0]
-            else:
-                track[1:] = [now, 0]
-        for payload, track in list(self._seen.items()):
-            if payload not in present:
-                track[2] += 1
-                if self._left(track, now):
-                    del self._seen[payload]
-        return fresh
-
-    def _left(self, track: list, now: float) -> bool:
-        return track[2] >= self.gone_frames and now - track[1] >= self.gone_after
-
-
-class FolderCapture:
-    """A folder of images read like a video (cv2.VideoCapture's interface)."""
-
-    def __init__(self, folder: str):
-        self.files = sorted(os.path.join(folder, f) for f in os.listdir(folder)
-                            if f.lower().endswith(IMAGE_TYPES))
-        self.index = 0
-
-    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
-        return bool(self.files)
-
-    def read(self):
-        if self.index >= len(self.files):
-            return False, None
-        frame = cv2.imread(self.files[self.index])
-        self.index += 1
-        return frame is not None, frame
-
-    def release(self) -> None:
-        self.index = len(self.files)
-
-
-def source_kind(source) -> str:
-    """"device" (index or /dev path), "stream" (URL), "folder" or "file"."""
-    if isinstance(source, int) or source.isdigit() or source.startswith("/dev/"):
-        return "device"
-    if "://" in source:
-        return "stream"
-    return "folder" if os.path.isdir(source) else "file"
-
-
-def open_capture(source, width: int, height: int, fps: int):
-    """An opened capture for ``source``, or None if it cannot be opened."""
-    kind = source_kind(source)
-    if kind == "folder":
-        capture = FolderCapture(source)
-    else:
-        capture = cv2.VideoCapture(int(source) if kind == "device" and str(source).isdigit()
-                                   else source)
-        if kind == "device":
-            capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
-            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
-            capture.set(cv2.CAP_PROP_FPS, fps)
-    if not capture.isOpened():
-        capture.release()
-        return None
-    return capture
 
 
 class CameraScanner:
@@ -129,22 +38,25 @@ class CameraScanner:
     and streams are live, files and folders are not). ``preview``: keep a
     small RGB copy of the newest frame for ``latest_preview()``.
     ``clock``: the monotonic clock that times repeats on live sources (file
-    sources run on their own media time).
-
-        >>> with CameraScanner(0, roi=[80, 60, 480, 360]) as camera:   # doctest: +SKIP
-        ...     camera.when_scanned = lambda payload: print(len(payload))
+    sources run on their own media time). ``gate``: skip decoding frames
+    with nothing code-like in view or nothing changed (drivers/camera_gate.py);
+    False decodes every frame. Only payloads that parse as an IIN or an MRZ
+    are scans: with every symbology tried, the check digits reject noise.
 
     Callbacks run on the camera's threads: ``when_scanned(payload)``,
     ``when_frame(rgb)`` (160x120x3 uint8, at most five a second),
     ``when_disconnected()``, ``when_connected()`` (after a reconnection),
-    ``when_finished()`` (a file source was read to its end).
+    ``when_finished()`` (a file source was read to its end),
+    ``when_failed(error)`` (the decoder raised: logged, ``is_healthy`` turns
+    False, decoding goes on with the next frame and a success heals it).
     """
 
     def __init__(self, source, *, width: int = 640, height: int = 480, fps: int = 15,
                  roi=(), decoder="zxing", repeat_seconds: float = 3.0,
                  preview: bool = False, loop: bool = False, realtime: bool = True,
                  live: Optional[bool] = None, reconnect_interval: float = 0.5,
-                 max_reconnect_interval: float = 8.0, clock: Callable[[], float] = time.monotonic):
+                 max_reconnect_interval: float = 8.0, clock: Callable[[], float] = time.monotonic,
+                 gate: bool = True):
         self.source = source
         self.size, self.fps = (width, height), fps
         if roi and (len(roi) != 4 or roi[2] <= 0 or roi[3] <= 0 or min(roi[:2]) < 0):
@@ -152,6 +64,8 @@ class CameraScanner:
         self.roi = tuple(roi) if roi else ()
         self.decoder: Decoder = make_decoder(decoder) if isinstance(decoder, str) else decoder
         self.repeats = RepeatFilter(repeat_seconds)
+        self.gate = IdleGate() if gate else None
+        self._last_read: list[bytes] = []  # what the last decode gave: "same" frames reuse it
         self.kind = source_kind(source)
         self.live = self.kind in ("device", "stream") if live is None else live
         self.preview, self.loop, self.realtime = preview, loop, realtime
@@ -161,13 +75,18 @@ class CameraScanner:
         self.when_scanned: Optional[Callable[[bytes], None]] = None
         self.when_frame: Optional[Callable[[np.ndarray], None]] = None
         self.when_connected = self.when_disconnected = self.when_finished = None  # () -> None
+        self.when_failed: Optional[Callable[[Exception], None]] = None
         self.frames_captured = self.frames_decoded = self.frames_dropped = 0
+        self.frames_skipped = self.decoder_errors = 0
+        self.last_error: Optional[str] = None
+        self._healthy = True
         self.decode_seconds = 0.0  # time inside the decoder: how busy the pipeline keeps it
         self.is_finished = threading.Event()  # a file source has been read and decoded
         self._preview: Optional[np.ndarray] = None
-        self._mailbox: Optional[tuple[np.ndarray, float]] = None  # (frame, seen at)
+        self._mailbox: Optional[tuple] = None  # (frame, seen at, Look or None)
         self._mail = threading.Condition()
-        self._capture, self._done = None, False  # done: the capture has no more to give
+        self._capture: Any = None  # cv2.VideoCapture or FolderCapture once open
+        self._done = False  # done: the capture has no more to give
         self._connected = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -182,6 +101,12 @@ class CameraScanner:
     @property
     def is_connected(self) -> bool:
         return self._connected.is_set()
+
+    @property
+    def is_healthy(self) -> bool:
+        """False while the decoder keeps raising (``last_error`` says why):
+        a camera that is connected but reads nothing, for the app and doctor."""
+        return self._healthy
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
@@ -255,10 +180,18 @@ class CameraScanner:
             # Files run on media time, so what counts as "still in view" does
             # not depend on how fast this machine reads them.
             now = self.clock() if self.live else index / self.fps
+            summary = look(grey(region(frame, self.roi))) if self.gate is not None else None
             with self._mail:
                 if self._mailbox is not None:
                     self.frames_dropped += 1
-                self._mailbox = (frame, now)
+                    # Keep the sharper of the two: motion blur wipes out the
+                    # edges the score counts, and the older frame is at most
+                    # one decode old.
+                    pending = self._mailbox[2]
+                    if summary is None or pending is None or summary.score >= pending.score:
+                        self._mailbox = (frame, now, summary)
+                else:
+                    self._mailbox = (frame, now, summary)
                 self._mail.notify_all()
                 if not self.realtime and not self.live:  # every frame decoded, none dropped
                     while self._mailbox is not None and not self._stop.is_set():
@@ -302,46 +235,58 @@ class CameraScanner:
                     self._mail.wait(0.1)
                 if self._mailbox is None:
                     break
-                frame, now = self._mailbox
+                frame, now, summary = self._mailbox
                 self._mailbox = None
                 self._mail.notify_all()
-            self.decode_frame(frame, now)
+            try:
+                self.decode_frame(frame, now, summary)
+            except Exception as exc:  # noqa: BLE001 - one bad frame or decoder bug must not end decoding
+                self._failed(exc)
             if self.preview or self.when_frame is not None:
                 moment = self.clock()
                 if last_preview is None or moment - last_preview >= PREVIEW_INTERVAL:
                     last_preview = moment
-                    self._preview = self._small(frame)
+                    self._preview = preview(frame, self.roi)
                     self._call(self.when_frame, self._preview)
         if not self._stop.is_set():
             self.is_finished.set()
             self._call(self.when_finished)
 
-    def decode_frame(self, frame: np.ndarray, now: float) -> list[bytes]:
-        """Decode one frame seen at ``now``; report and return the new scans."""
-        if self.roi:
-            x, y, w, h = self.roi
-            crop = frame[y:y + h, x:x + w]
-            frame = crop if crop.size else frame  # a region off the frame: read it all
-        started = time.perf_counter()
-        payloads = self.decoder.decode(frame)
-        self.decode_seconds += time.perf_counter() - started
-        self.frames_decoded += 1
-        fresh = self.repeats.filter(payloads, now)
+    def decode_frame(self, frame: np.ndarray, now: float, summary=None) -> list[bytes]:
+        """Decode one frame seen at ``now`` (``summary``: its gate look, if
+        already taken); report and return the new scans."""
+        frame = region(frame, self.roi)
+        verdict = "decode"
+        if self.gate is not None:
+            verdict = self.gate.verdict(summary or look(grey(frame)), now)
+        if verdict == "decode":
+            started = time.perf_counter()
+            payloads = self.decoder.decode(frame)
+            self.decode_seconds += time.perf_counter() - started
+            self.frames_decoded += 1
+            self._last_read = [p for p in payloads if is_document(p)]
+            if not self._healthy:
+                log.warning("camera %s decoder works again", self.source)
+            self._healthy = True
+        else:
+            self.frames_skipped += 1
+            if verdict == "empty":
+                self._last_read = []
+        fresh = self.repeats.filter(self._last_read, now)
         for payload in fresh:
             self._call(self.when_scanned, payload)
         return fresh
 
-    def _small(self, frame: np.ndarray) -> np.ndarray:
-        small = cv2.resize(frame, PREVIEW_SIZE, interpolation=cv2.INTER_AREA)
-        if small.ndim == 2:
-            small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
-        if self.roi:
-            # Show visitors where to hold the card.
-            sx, sy = PREVIEW_SIZE[0] / frame.shape[1], PREVIEW_SIZE[1] / frame.shape[0]
-            x, y, w, h = self.roi
-            cv2.rectangle(small, (int(x * sx), int(y * sy)),
-                          (int((x + w) * sx) - 1, int((y + h) * sy) - 1), (0, 255, 0), 1)
-        return cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+    def _failed(self, error: Exception) -> None:
+        """A decoder error: logged once per run of failures (not 15 a second),
+        counted, and reported through ``is_healthy`` and ``when_failed``."""
+        self.decoder_errors += 1
+        self.last_error = f"{type(error).__name__}: {error}"[:200]
+        if self._healthy:
+            self._healthy = False
+            log.error("camera %s decoder failed (%s); decoding goes on", self.source,
+                      type(error).__name__, exc_info=error)
+            self._call(self.when_failed, error)
 
     @staticmethod
     def _call(callback, *args) -> None:
@@ -349,5 +294,5 @@ class CameraScanner:
             return
         try:
             callback(*args)
-        except Exception:  # noqa: BLE001 - a broken callback must not stop the camera
+        except Exception:
             log.exception("camera callback failed")

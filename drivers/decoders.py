@@ -15,7 +15,7 @@ camera path goes through the same parser.
 """
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -98,8 +98,8 @@ def rectified(image: np.ndarray) -> np.ndarray | None:
     h = int(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
     if w < 40 or h < 20:
         return None
-    flat = cv2.getPerspectiveTransform(np.float32([tl, tr, br, bl]),
-                                       np.float32([[0, 0], [w, 0], [w, h], [0, h]]))
+    flat = cv2.getPerspectiveTransform(np.array([tl, tr, br, bl], dtype=np.float32),
+                                       np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32))
     out = cv2.warpPerspective(image, flat, (w, h), borderMode=cv2.BORDER_REPLICATE)
     return cv2.copyMakeBorder(out, 20, 20, 20, 20, cv2.BORDER_CONSTANT, value=255)
 
@@ -131,9 +131,25 @@ def second_looks(image: np.ndarray, views=(rectified, straightened)):
             yield result
 
 
+# The card's symbology is not published (DESIGN.md), so every format that can
+# hold any 12-digit string or a 90-character MRZ is tried; the parser's check
+# digits reject what noise reads. Left out: EAN-8/13, UPC-A/E, ITF-14, DataBar
+# (fixed lengths, or a check digit of their own that an IIN would have to
+# match), add-ons, DX film edge, Code 32, PZN, Aztec runes (too short).
+ZXING_FORMATS = ("Code128", "Code39", "Code93", "Codabar", "ITF", "DataBarExp", "Telepen",
+                 "QRCode", "MicroQRCode", "RMQRCode", "PDF417", "MicroPDF417", "DataMatrix",
+                 "Aztec", "MaxiCode")
+
+
+def zxing_formats(kinds) -> tuple:
+    """zxing-cpp's formats for :data:`ZXING_FORMATS`; those this build of
+    zxing-cpp does not know (older releases lack Telepen, rMQR) are skipped."""
+    return tuple(getattr(kinds, name) for name in ZXING_FORMATS if hasattr(kinds, name))
+
+
 class ZXingDecoder:
-    """zxing-cpp, the default: Code 128, QR, PDF417 (and DataMatrix, Aztec,
-    Code 39), upright or turned, blurred or noisy.
+    """zxing-cpp, the default: every linear and 2-D format that can carry an
+    IIN or an MRZ (:data:`ZXING_FORMATS`), upright or turned, blurred or noisy.
 
         >>> ZXingDecoder().decode(frame)              # doctest: +SKIP
         [b'871008401427']
@@ -144,10 +160,7 @@ class ZXingDecoder:
     def __init__(self):
         import zxingcpp
         self._zxing = zxingcpp
-        # The symbologies an ID card or passport can carry; fewer formats to
-        # try is faster and gives fewer false reads.
-        f = zxingcpp.BarcodeFormat
-        self.formats = (f.Code128, f.QRCode, f.PDF417, f.DataMatrix, f.Aztec, f.Code39)
+        self.formats = zxing_formats(zxingcpp.BarcodeFormat)
 
     def _read(self, image: np.ndarray) -> list[bytes]:
         # Cards print dark on light: the inverted pass cost a third of the
@@ -201,9 +214,10 @@ class ZBarDecoder:
         from pyzbar import pyzbar
         self._pyzbar = pyzbar
         # Left to itself ZBar also tries EAN/UPC, which read digits out of
-        # noise now and then: a false scan at a door is worse than a miss.
+        # noise now and then and cannot hold an IIN anyway (see ZXING_FORMATS).
         symbol = pyzbar.ZBarSymbol
-        self.symbols = [symbol.CODE128, symbol.QRCODE, symbol.CODE39]
+        self.symbols = [symbol.CODE128, symbol.CODE39, symbol.CODE93, symbol.CODABAR, symbol.I25,
+                        symbol.DATABAR_EXP, symbol.QRCODE]
 
     def _read(self, image: np.ndarray) -> list[bytes]:
         return [found.data for found in self._pyzbar.decode(image, symbols=self.symbols)]
@@ -218,7 +232,7 @@ class ZBarDecoder:
         return found
 
 
-DECODERS = {"zxing": ZXingDecoder, "zbar": ZBarDecoder}
+DECODERS: dict[str, Callable[[], Decoder]] = {"zxing": ZXingDecoder, "zbar": ZBarDecoder}
 
 
 def make_decoder(name: str) -> Decoder:

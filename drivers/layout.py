@@ -156,6 +156,20 @@ def group_line(c: "Canvas", screen, size=26, colour=None) -> list[Line]:
                  bold=True, colour=colour)]
 
 
+def occupancy_line(c: "Canvas", screen, colour=None) -> list[Line]:
+    """"N / M inside" on an entry door with a limit; "≈ ... estimate" when
+    the door is offline and counts on its own."""
+    if screen.limit is None or screen.occupancy is None:
+        return []
+    from .texts import words
+    said = " · ".join(words("inside", screen.language))
+    line = f"{screen.occupancy} / {screen.limit}  {said}"
+    if screen.estimate:
+        line = f"\u2248 {line}  ({' · '.join(words('estimate', screen.language))})"
+    full = screen.occupancy >= screen.limit
+    return [Line(line, c.px(24), bold=True, colour=colour if full or screen.estimate else None)]
+
+
 class Canvas:
     """A surface with its unit, drawing helpers and an optional record."""
 

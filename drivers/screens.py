@@ -27,7 +27,7 @@ from kiosk.core.model import Screen
 
 from . import shapes
 from .contrast import WHITE, ink_for
-from .layout import Canvas, Line, block_height, font, group_line  # noqa: F401 - font: tests measure glyphs
+from .layout import Canvas, Line, block_height, font, group_line, occupancy_line  # noqa: F401 - font: tests measure glyphs
 from .refund import refund_band
 from .staff_screen import draw_staff
 from .texts import REASONS, failure_words, is_failure, reason_key, reason_words, words
@@ -217,21 +217,8 @@ def draw_idle(c: Canvas, screen: Screen, ctx: Context):
     else:  # never invite a scan the kiosk cannot read
         lines = three(words("scanner-down", screen.language), (c.px(36), c.px(22), c.px(22))) + \
             three(words("see-staff", screen.language), (c.px(24), c.px(18), c.px(18)), SOFT, False)
-    lines += group_line(c, screen, colour=AMBER) + occupancy_line(c, screen)
+    lines += group_line(c, screen, colour=AMBER) + occupancy_line(c, screen, colour=AMBER)
     c.block(lines, area, WHITE, align="center" if c.is_portrait else "left", middle=True)
-
-
-def occupancy_line(c: Canvas, screen: Screen) -> list[Line]:
-    """"N / M inside" on an entry door with a limit; "≈ ... estimate" when
-    the door is offline and counts on its own."""
-    if screen.limit is None or screen.occupancy is None:
-        return []
-    said = " · ".join(words("inside", screen.language))
-    line = f"{screen.occupancy} / {screen.limit}  {said}"
-    if screen.estimate:
-        line = f"\u2248 {line}  ({' · '.join(words('estimate', screen.language))})"
-    full = screen.occupancy >= screen.limit
-    return [Line(line, c.px(24), bold=True, colour=AMBER if full or screen.estimate else None)]
 
 
 def qr_column(c: Canvas, screen: Screen, ctx: Context, area: pygame.Rect) -> pygame.Rect:

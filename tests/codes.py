@@ -11,14 +11,15 @@ import cv2
 import numpy as np
 import zxingcpp
 
-FORMATS = {"Code128": zxingcpp.BarcodeFormat.Code128, "QRCode": zxingcpp.BarcodeFormat.QRCode,
-           "PDF417": zxingcpp.BarcodeFormat.PDF417}
+FORMATS = {name: getattr(zxingcpp.BarcodeFormat, name)
+           for name in ("Code128", "QRCode", "PDF417", "ITF", "Code39", "Code93",
+                        "DataMatrix", "Aztec")}
 SIZE = (640, 480)
 VARIANTS = ("clean", "rotated", "blurred", "noisy")
 
 
 def code_image(text: str, symbology: str, scale: int = 3) -> np.ndarray:
-    """The code for ``text`` ("Code128", "QRCode" or "PDF417"), grey, black on
+    """The code for ``text`` (a name in FORMATS: "Code128", "ITF" ...), grey, black on
     white, ``scale`` pixels a module, with its quiet zone."""
     image = np.array(zxingcpp.create_barcode(text, FORMATS[symbology]).to_image(scale=scale))
     return np.pad(image, 12 * scale, constant_values=255)  # the quiet zone
@@ -66,3 +67,28 @@ def write_video(path: str, frames, fps: int = 15) -> str:
         writer.write(frame)
     writer.release()
     return path
+
+
+def idle_video(count: int, seed: int = 0):
+    """``count`` frames of a door with no card: sensor noise, mains flicker
+    (brightness swinging +-8 % at 5 Hz aliasing), a door frame, and people
+    walking past (dark, textured figures crossing the view). BGR frames."""
+    rng = np.random.default_rng(seed)
+    wall = cv2.GaussianBlur(blank(seed).astype(np.float32), (0, 0), 3)
+    cv2.rectangle(wall, (40, 20), (600, 470), 90, 6)  # the door frame: straight edges, no code
+    frames, walker = [], None
+    for i in range(count):
+        frame = wall.copy()
+        if walker is None and rng.random() < 0.08:
+            walker = [-120.0, float(rng.uniform(8, 25)), float(rng.uniform(40, 90))]  # x, speed, shade
+        if walker is not None:
+            x = int(walker[0])
+            cv2.ellipse(frame, (x, 300), (70, 200), 0, 0, 360, walker[2], -1)  # body
+            cv2.circle(frame, (x, 90), 40, walker[2] + 60, -1)  # head
+            walker[0] += walker[1]
+            if walker[0] > SIZE[0] + 120:
+                walker = None
+        frame *= 1 + 0.08 * np.sin(i * 2.1)
+        frame += rng.normal(0, 6, frame.shape)
+        frames.append(cv2.cvtColor(np.clip(frame, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR))
+    return frames

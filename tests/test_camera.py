@@ -14,7 +14,7 @@ from drivers.camera import CameraScanner, RepeatFilter
 from drivers.decoders import ZXingDecoder, is_zbar_available
 from kiosk.core.documents import parse
 from kiosk.core.errors import DeviceError
-from tests.codes import VARIANTS, blank, code_image, scene, write_video
+from tests.codes import VARIANTS, blank, code_image, idle_video, scene, write_video
 from tests.iins import make_iin
 
 zbar_ok, zbar_reason = is_zbar_available()
@@ -68,8 +68,60 @@ def test_every_card_is_read_exactly_once(tmp_path, decoder):
     assert got == expected
     assert [parse(payload, today=TODAY).number for payload in got] == [p.decode() for p in expected]
     assert all(parse(payload, today=TODAY).kind == "iin" for payload in got)
-    assert camera.frames_decoded == camera.frames_captured  # realtime=False decodes every frame
+    # realtime=False: every frame is looked at (decoded, or skipped by the idle gate)
+    assert camera.frames_decoded + camera.frames_skipped == camera.frames_captured
     assert camera.frames_dropped == 0
+
+
+def test_an_itf_coded_iin_is_read_through_the_camera(tmp_path):
+    """Interleaved 2 of 5 is a common choice for a 12-digit number; the
+    card's symbology is not published, so the camera reads it too."""
+    iin = make_iin("901231", serial=2000)
+    frames = [empty_frame()] * 3 + [scene(code_image(iin, "ITF"), "blurred")] * 6 + [empty_frame()] * 3
+    got, _ = run_video(write_video(str(tmp_path / "itf.avi"), frames))
+    assert got == [iin.encode()]
+    assert parse(got[0], today=TODAY).number == iin
+
+
+def test_a_video_of_a_door_with_no_card_produces_no_scan(tmp_path):
+    """Noise, flicker and people walking past: never a scan, and the idle
+    gate keeps the decoder off most frames."""
+    got, camera = run_video(write_video(str(tmp_path / "idle.avi"), idle_video(150, seed=3)))
+    assert got == []
+    assert camera.frames_skipped > camera.frames_decoded
+
+
+class FailingDecoder(ZXingDecoder):
+    """zxing-cpp whose first ``failures`` calls raise, as a decoder bug or a
+    frame it chokes on would."""
+
+    def __init__(self, failures):
+        super().__init__()
+        self.failures = failures
+
+    def decode(self, frame):
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("decoder choked")
+        return super().decode(frame)
+
+
+def test_a_decoder_exception_is_logged_and_decoding_goes_on(tmp_path, caplog):
+    iin = make_iin("920202")
+    path = write_video(str(tmp_path / "fail.avi"), [scene(code_image(iin, "Code128"))] * 10)
+    failed = []
+    camera = CameraScanner(path, decoder=FailingDecoder(3), realtime=False, gate=False)
+    camera.when_failed = lambda error: failed.append((str(error), camera.is_healthy))
+    got = []
+    camera.when_scanned = got.append
+    assert camera.is_healthy
+    with camera:
+        assert camera.is_finished.wait(WAIT)
+    assert failed == [("decoder choked", False)]  # once per run of failures, not per frame
+    assert camera.decoder_errors == 3 and "RuntimeError" in camera.last_error
+    assert got == [iin.encode()]  # the fourth frame was decoded
+    assert camera.is_healthy  # a success heals it
+    assert [r.levelname for r in caplog.records if "decoder failed" in r.getMessage()] == ["ERROR"]
 
 
 def test_a_card_held_still_is_one_scan_until_it_leaves(tmp_path):
@@ -150,7 +202,7 @@ def test_capture_drops_frames_rather_than_queueing(tmp_path):
     frames = [empty_frame()] * 39 + [scene(code_image(iin, "Code128"))]
     path = write_video(str(tmp_path / "busy.avi"), frames, fps=60)
     decoder = GatedDecoder()
-    camera = CameraScanner(path, decoder=decoder, fps=240)
+    camera = CameraScanner(path, decoder=decoder, fps=240, gate=False)
     got = queue.Queue()
     camera.when_scanned = got.put
     with camera:
@@ -179,7 +231,7 @@ def test_a_file_source_ends_and_says_so(tmp_path):
     path = write_video(str(tmp_path / "end.avi"), [empty_frame()] * 5)
     ended = []
     camera = CameraScanner(path, realtime=False)
-    camera.when_finished = lambda: ended.append(camera.frames_decoded)
+    camera.when_finished = lambda: ended.append(camera.frames_decoded + camera.frames_skipped)
     with camera:
         assert camera.is_finished.wait(WAIT)
     assert ended == [5]

@@ -37,6 +37,11 @@ def test_reads_each_symbology_as_a_camera_sees_it(decoder, symbology, variant):
     assert got == ([IIN.encode()] if expected(decoder, symbology, variant) else [])
 
 
+@pytest.mark.parametrize("symbology", ["ITF", "Code39", "Code93", "DataMatrix", "Aztec"])
+def test_zxing_reads_every_symbology_that_can_carry_an_iin(symbology):
+    assert ZXingDecoder().decode(scene(code_image(IIN, symbology))) == [IIN.encode()]
+
+
 def test_grey_and_colour_frames_read_alike(decoder):
     frame = scene(code_image(IIN, "Code128"))
     assert decoder.decode(frame) == decoder.decode(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)) \

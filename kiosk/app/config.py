@@ -1,8 +1,7 @@
 """Load and validate the kiosk's TOML configuration as a whole.
 
-Every problem is collected and reported at once, each as
-``FILE:LINE: section.key: message (did you mean 'x'?)``, the Mopidy way, so a
-technician fixes a file in one pass instead of one error per restart.
+Every problem is reported at once, each as ``FILE:LINE: section.key: message
+(did you mean 'x'?)``, so a technician fixes a file in one pass.
 
     >>> cfg = load_text('[status]\\nbase_url = "http://127.0.0.1:8080"\\n')
     >>> cfg.status.deadline
