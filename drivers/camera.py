@@ -76,6 +76,7 @@ class CameraScanner:
         self.when_frame: Optional[Callable[[np.ndarray], None]] = None
         self.when_connected = self.when_disconnected = self.when_finished = None  # () -> None
         self.when_failed: Optional[Callable[[Exception], None]] = None
+        self.when_recovered: Optional[Callable[[], None]] = None
         self.frames_captured = self.frames_decoded = self.frames_dropped = 0
         self.frames_skipped = self.decoder_errors = 0
         self.last_error: Optional[str] = None
@@ -267,7 +268,8 @@ class CameraScanner:
             self._last_read = [p for p in payloads if is_document(p)]
             if not self._healthy:
                 log.warning("camera %s decoder works again", self.source)
-            self._healthy = True
+                self._healthy = True
+                self._call(self.when_recovered)
         else:
             self.frames_skipped += 1
             if verdict == "empty":

@@ -70,6 +70,9 @@ def _camera(cfg, app, display):
     from drivers.camera import CameraScanner
     camera = CameraScanner.from_config(cfg.camera)
     camera.when_scanned = lambda payload: app.scanned(payload, "camera")
+    # Connected but not reading is a fault the doctor and the watchdog see.
+    camera.when_failed = lambda error: app.health.fault("camera", f"decoder failed: {camera.last_error}")
+    camera.when_recovered = lambda: app.health.clear("camera")
     if display is not None and cfg.camera.preview:
         camera.when_frame = display.set_preview
     return camera

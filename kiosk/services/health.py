@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from typing import Optional
 
@@ -44,6 +45,8 @@ class Health:
     def __init__(self, path: Optional[str] = None):
         self.path = path
         self.faults: dict[str, str] = {}
+        # Drivers' threads report too (a camera whose decoder fails).
+        self._lock = threading.RLock()
         self._write_failed = False
         self.write()
 
@@ -53,16 +56,18 @@ class Health:
 
     def fault(self, name: str, why: str) -> None:
         """Record a fault; logged as an error the first time (or when the why changes)."""
-        if self.faults.get(name) == why:
-            return
-        self.faults[name] = why
-        log.error("unhealthy: %s: %s", name, why)
-        self.write()
+        with self._lock:
+            if self.faults.get(name) == why:
+                return
+            self.faults[name] = why
+            log.error("unhealthy: %s: %s", name, why)
+            self.write()
 
     def clear(self, name: str) -> None:
-        if self.faults.pop(name, None) is not None:
-            log.warning("recovered: %s", name)
-            self.write()
+        with self._lock:
+            if self.faults.pop(name, None) is not None:
+                log.warning("recovered: %s", name)
+                self.write()
 
     def summary(self) -> str:
         return "; ".join(f"{name}: {why}" for name, why in sorted(self.faults.items())) or "ok"
