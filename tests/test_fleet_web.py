@@ -145,7 +145,7 @@ def test_a_venue_dashboard_counts_overrides_and_exports_csv(site):
     assert 'data-hour="09" data-admit="0" data-deny="1" data-staff="1"' in page
     assert re.search(r'data-total="overrides"><b>2</b>', page) and 'id="all-total">11<' in page
     assert "<td>staff-admit</td><td class=\"n\">2</td>" in page
-    assert 'id="occupancy"' not in page  # the place is there, empty until occupancy lands
+    assert 'id="occupancy"' not in page  # no door of this venue counts: no section
     answer = boss.get(f"/fleet/venues/cafe-12/counts.csv?day={DAY}")
     assert answer.headers["content-type"].startswith("text/csv")
     assert answer.headers["content-disposition"] == f'attachment; filename="ashyq-counts-cafe-12-{DAY}.csv"'
@@ -205,3 +205,44 @@ def test_the_api_is_unchanged_beside_the_pages(site):
     assert "default-src 'none'" in page.headers["content-security-policy"]
     cookie = page.request.headers["cookie"]
     assert "ashyq_fleet=" in cookie
+
+
+def test_a_venue_dashboard_shows_occupancy_against_the_limit_per_door_and_over_the_day(site):
+    import datetime as dt
+    day = dt.date.today().isoformat()
+    now = dt.datetime.now(dt.timezone.utc)
+
+    def beat(kiosk_id, door, entries=0, exits=0, changes=1):
+        return {"period": day, "door": door, "entries": entries, "exits": exits, "adjust": 0,
+                "changes": changes}
+
+    site.storage.set_venue_limit("cafe-12", limit="40%", capacity=10, by="boss")
+    site.storage.record_occupancy("door-1", beat("door-1", "entry", entries=3), now)
+    site.storage.record_occupancy("door-1", beat("door-1", "entry", entries=5, changes=2), now)
+    site.storage.record_occupancy("door-2", beat("door-2", "exit", exits=1), now)
+    page = site.login("boss").get("/fleet/venues/cafe-12").text
+    assert 'id="occupancy"' in page
+    assert re.search(r'id="occupancy-total" data-total="4"\s+data-limit="4"', page)
+    assert "full" in page and "limit 40% of 10" in page
+    assert '<tr data-kiosk="door-1"><td>door-1</td><td>entry</td><td class="n">5</td><td class="n">0</td>' in page
+    assert '<tr data-kiosk="door-2"><td>door-2</td><td>exit</td><td class="n">0</td><td class="n">1</td>' in page
+    assert 'id="occupancy-curve"' in page and 'data-limit="4"' in page and 'data-last="4"' in page
+
+
+def test_a_venue_manager_sets_the_limit_and_a_technician_cannot(site):
+    boss = site.login("boss")
+    page = boss.get("/fleet/venues/cafe-12").text
+    token = csrf_of(page)
+    assert 'id="set-limit"' in page
+    answer = boss.post("/fleet/venues/cafe-12/limit", data={"csrf": token, "limit": "30%", "capacity": "200"})
+    assert answer.status_code == 303
+    assert site.storage.venue_occupancy("cafe-12")["limit"] == 60
+    assert boss.post("/fleet/venues/cafe-12/limit",
+                     data={"csrf": token, "limit": "lots", "capacity": "200"}).status_code == 400
+    assert boss.post("/fleet/venues/cafe-12/limit", data={"limit": "10"}).status_code == 403  # no CSRF token
+    tech = site.login("tech")
+    assert 'id="set-limit"' not in tech.get("/fleet/venues/cafe-12").text
+    assert tech.post("/fleet/venues/cafe-12/limit", data={"csrf": csrf_of(tech.get("/fleet/").text),
+                                                          "limit": "1"}).status_code == 403
+    assert site.storage.venue_occupancy("cafe-12")["limit"] == 60
+

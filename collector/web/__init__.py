@@ -84,6 +84,7 @@ def fleet_app(storage, settings, *, https_only: Optional[bool] = None, refresh: 
             Route("/kiosks/{kiosk_id}/maintenance", pages.maintenance, methods=["POST"]),
             Route("/venues/{venue}", pages.venue),
             Route("/venues/{venue}/counts.csv", pages.venue_csv),
+            Route("/venues/{venue}/limit", pages.venue_limit, methods=["POST"]),
         ],
         middleware=[Middleware(SessionMiddleware, secret_key=secret, session_cookie="ashyq_fleet",
                                max_age=SESSION_HOURS * 3600, same_site="strict", https_only=https_only)],
@@ -91,7 +92,7 @@ def fleet_app(storage, settings, *, https_only: Optional[bool] = None, refresh: 
     app.state.storage, app.state.settings, app.state.prefix = storage, settings, PREFIX
     app.state.templates = templates()
     app.state.refresh = refresh or max(int(settings.heartbeat_interval), 1)
-    app.state.occupancy = pages.no_occupancy
+    app.state.occupancy = pages.venue_occupancy
     app.state.fleet_cache = FleetCache(lambda: views.fleet_rows(
         storage.kiosks(), utc_now(), settings.heartbeat_interval, settings.min_version),
         settings.heartbeat_interval)

@@ -58,3 +58,36 @@ def hour_bars(series: Sequence[dict], outcomes: Sequence[str] = ("admit", "deny"
                      f'text-anchor="middle">{hour:%H}</text></g>')
     parts.append(f'<text x="{LEFT}" y="{HEIGHT - 4}" class="axis">hour (UTC)</text></svg>')
     return Markup("".join(parts))
+
+
+def occupancy_curve(history: Sequence[dict], limit, title: str = "People inside") -> Markup:
+    """The venue's total over its day as a step line (``history``: at,
+    total, oldest first), with the limit as a red line when there is one."""
+    width, plot = 640, HEIGHT - TOP - BOTTOM
+    top = nice_ceiling(max([h["total"] for h in history] + [limit or 0], default=0))
+    if history:
+        start, end = history[0]["at"], history[-1]["at"]
+        span = max((end - start).total_seconds(), 1.0)
+    x = lambda at: LEFT + (width - LEFT - 10) * (at - start).total_seconds() / span
+    y = lambda n: TOP + plot - plot * n / top
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" id="occupancy-curve" '
+             f'viewBox="0 0 {width} {HEIGHT}" width="{width}" height="{HEIGHT}" '
+             f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
+    for tick in (0, top // 2, top):
+        parts.append(f'<line x1="{LEFT}" x2="{width - 10}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+                     f'class="grid"/><text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick}</text>')
+    if limit:
+        parts.append(f'<line x1="{LEFT}" x2="{width - 10}" y1="{y(limit):.1f}" y2="{y(limit):.1f}" '
+                     f'stroke="#c62828" stroke-dasharray="6 4" data-limit="{limit}"/>')
+    if history:
+        points, last = [], None
+        for h in history:
+            if last is not None:
+                points.append(f"{x(h['at']):.1f},{y(last):.1f}")
+            points.append(f"{x(h['at']):.1f},{y(h['total']):.1f}")
+            last = h["total"]
+        parts.append(f'<polyline fill="none" stroke="#1565c0" stroke-width="2" points="{" ".join(points)}" '
+                     f'data-last="{last}"/>')
+        parts.append(f'<text x="{LEFT}" y="{HEIGHT - 4}" class="axis">{start:%H:%M} to {end:%H:%M} UTC</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

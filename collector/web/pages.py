@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Optional
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from ..storage.base import utc_now
 from . import views
 from .auth import Refused, csrf_token, log_in, login_required, read_form, safe_next
-from .charts import hour_bars
+from .charts import hour_bars, occupancy_curve
 
 HISTORY = 100   # heartbeats listed on a kiosk's page (about 50 minutes at 30 s)
 HEADERS = {
@@ -120,6 +121,26 @@ async def maintenance(request: Request) -> Response:
     return RedirectResponse(f"{request.app.state.prefix}/kiosks/{found['kiosk_id']}", 303)
 
 
+@login_required
+async def venue_limit(request: Request) -> Response:
+    """A venue manager sets the limit: people ("120") or a share of the
+    capacity ("40%"); the doors hear it with their next heartbeat answer."""
+    form = await read_form(request)
+    venue = request.path_params["venue"]
+    if not views.sees_venue(request.state.user, venue) or not await _kiosks(request, venue):
+        raise Refused(f"no venue {venue[:64]} that you may see", 404)
+    if not views.may_set_limit(request.state.user, venue):
+        raise Refused("only the venue's manager or an admin may set its limit", 403)
+    try:
+        capacity = int(form.get("capacity") or 0)
+        await run_in_threadpool(request.app.state.storage.set_venue_limit, venue,
+                                limit=(form.get("limit") or "").strip(), capacity=capacity,
+                                by=request.state.user["username"])
+    except ValueError as exc:
+        raise Refused(str(exc) if "limit" in str(exc) else "capacity must be a whole number", 400) from None
+    return RedirectResponse(f"{request.app.state.prefix}/venues/{venue}", 303)
+
+
 async def _venue_counts(request: Request):
     venue = request.path_params["venue"]
     if not views.sees_venue(request.state.user, venue) or not await _kiosks(request, venue):
@@ -139,7 +160,8 @@ async def venue(request: Request) -> Response:
     return render(request, "venue.html", venue=name, day=day, day_links=_day_links(day), series=series,
                   chart=hour_bars(series, title=f"Admits, denies and staff actions per hour at {name}, {day}"),
                   totals=views.totals(counts), kiosks=kiosks,
-                  occupancy=await request.app.state.occupancy(request, name))
+                  occupancy=await request.app.state.occupancy(request, name),
+                  may_set_limit=views.may_set_limit(request.state.user, name))
 
 
 @login_required
@@ -150,10 +172,19 @@ async def venue_csv(request: Request) -> Response:
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
-async def no_occupancy(request: Request, venue: str):
-    """Where venue occupancy plugs in (set ``app.state.occupancy``): return
-    what templates/venue.html's occupancy section shows, None to hide it."""
-    return None
+async def venue_occupancy(request: Request, venue: str) -> Optional[dict]:
+    """What templates/venue_occupancy.html shows: the latest day's total
+    against the limit, per door, and the day's curve; None when no door of
+    the venue counts and no limit is set."""
+    storage = request.app.state.storage
+    figure = await run_in_threadpool(storage.venue_occupancy, venue)
+    if not figure["doors"] and figure.get("limit") is None:
+        return None
+    history = await run_in_threadpool(storage.occupancy_history, venue, figure["period"]) \
+        if figure["period"] else []
+    figure["curve"] = occupancy_curve(history, figure.get("limit"),
+                                      title=f"People inside {venue} over {figure['period']}")
+    return figure
 
 
 def _day_links(day: dt.date) -> dict:

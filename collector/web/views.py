@@ -43,6 +43,11 @@ def may_maintain(user: dict) -> bool:
     return user["role"] in ("admin", "technician")
 
 
+def may_set_limit(user: dict, venue: str) -> bool:
+    """A venue's manager sets its limit (and an admin); a technician does not."""
+    return user["role"] == "admin" or (user["role"] == "manager" and venue in (user.get("venues") or []))
+
+
 def venues_of(user: dict, kiosks: Iterable[dict]) -> list[str]:
     return sorted({k["venue"] for k in kiosks if sees_venue(user, k["venue"])})
 
