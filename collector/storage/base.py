@@ -55,6 +55,7 @@ class Storage(ABC):
     """What the collector keeps. Every write commits before it returns."""
 
     dialect = ""
+    param = "?"  # the driver's placeholder in SQL written here once for both
 
     # ---- schema ----------------------------------------------------------------
 
@@ -81,13 +82,18 @@ class Storage(ABC):
     def put_kiosk(self, kiosk_id: str, token_hash: str, *, venue: str = "", name: str = "") -> None:
         """Add a kiosk or replace its token (venue and name too)."""
 
-    @abstractmethod
     def token_hash(self, kiosk_id: str) -> Optional[str]:
         """The stored hash of the kiosk's token, None for an unknown kiosk."""
+        rows = self._read(f"SELECT token_hash FROM kiosks WHERE kiosk_id = {self.param}", (kiosk_id,))
+        return rows[0]["token_hash"] if rows else None
 
     def token_hashes(self) -> dict[str, str]:
         """Every kiosk's token hash, to warm the app's token cache at start."""
-        return {}
+        return {r["kiosk_id"]: r["token_hash"] for r in self._read("SELECT kiosk_id, token_hash FROM kiosks")}
+
+    @abstractmethod
+    def _read(self, sql: str, args: Sequence = ()) -> list[dict]:
+        """Rows of one query as dicts, ``self.param`` standing for each argument."""
 
     @abstractmethod
     def kiosks(self, venue: Optional[str] = None) -> list[dict]:

@@ -30,6 +30,7 @@ MIGRATION_LOCK = 0x4153_4859  # "ASHY": one instance migrates, the others wait
 
 class PostgresStorage(OccupancyStore, Storage):
     dialect = "postgres"
+    param = "%s"
 
     def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 10):
         try:
@@ -91,13 +92,6 @@ class PostgresStorage(OccupancyStore, Storage):
             "VALUES (%s, %s, %s, %s, now()) ON CONFLICT (kiosk_id) DO UPDATE SET "
             "token_hash = excluded.token_hash, venue = excluded.venue, name = excluded.name",
             (kiosk_id, token_hash, venue, name)))
-
-    def token_hash(self, kiosk_id):
-        rows = self._read("SELECT token_hash FROM kiosks WHERE kiosk_id = %s", (kiosk_id,))
-        return rows[0]["token_hash"] if rows else None
-
-    def token_hashes(self):
-        return {r["kiosk_id"]: r["token_hash"] for r in self._read("SELECT kiosk_id, token_hash FROM kiosks")}
 
     def kiosks(self, venue=None):
         sql = ("SELECT kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat "

@@ -111,13 +111,6 @@ class SqliteStorage(OccupancyStore, Storage):
             "venue = excluded.venue, name = excluded.name",
             (kiosk_id, token_hash, venue, name, _ts(dt.datetime.now(dt.timezone.utc)))))
 
-    def token_hash(self, kiosk_id):
-        rows = self._read("SELECT token_hash FROM kiosks WHERE kiosk_id = ?", (kiosk_id,))
-        return rows[0]["token_hash"] if rows else None
-
-    def token_hashes(self):
-        return {r["kiosk_id"]: r["token_hash"] for r in self._read("SELECT kiosk_id, token_hash FROM kiosks")}
-
     def kiosks(self, venue=None):
         sql = ("SELECT kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat "
                "FROM kiosks")
