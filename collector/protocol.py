@@ -68,18 +68,26 @@ def content_length(header: Optional[str], limit: int) -> Optional[int]:
 
 
 def depth(value, limit: int = MAX_DEPTH) -> int:
-    """Nesting depth of parsed JSON, stopping as soon as it passes ``limit``."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if level > limit:
+    """Nesting depth of parsed JSON, a level at a time, stopping as soon as it
+    passes ``limit``. Only containers are carried to the next level: a batch's
+    17,000 strings are looked at once, not queued (it was a third of ingest).
+
+    >>> depth("a"), depth([]), depth([1]), depth({"a": [{"b": 1}]})
+    (1, 1, 2, 4)
+    """
+    level, frontier = 1, [value]
+    while frontier and level <= limit:
+        inner: list = []
+        deeper = False
+        for item in frontier:
+            children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+            if children:
+                deeper = True
+                inner.extend([child for child in children if isinstance(child, (dict, list))])
+        if not deeper:
             return level
-        deepest = max(deepest, level)
-        if isinstance(item, dict):
-            stack.extend((v, level + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item)
-    return deepest
+        level, frontier = level + 1, inner
+    return level
 
 
 def parse_json(raw: bytes, *, max_depth: int = MAX_DEPTH):
@@ -126,10 +134,10 @@ def event_row(kiosk_id: str, event: dict, received: dt.datetime) -> tuple:
     """One event as a row in ``storage.EVENT_COLUMNS`` order. Unknown fields
     are dropped, so a clear number a buggy kiosk might add is never stored."""
     extra = event.get("extra")
-    extra_text = json.dumps(extra if isinstance(extra, dict) else {}, sort_keys=True)
+    extra_text = json.dumps(extra, sort_keys=True) if extra and isinstance(extra, dict) else "{}"
     if len(extra_text) > MAX_EXTRA:
         extra_text = json.dumps({"dropped": f"extra over {MAX_EXTRA} bytes"})
-    texts = [_text(event.get(name)) for name in TEXT_FIELDS]
+    texts = [value[:MAX_TEXT] if type(value) is str else _text(value) for value in map(event.get, TEXT_FIELDS)]
     return (kiosk_id, event["id"], parse_time(event.get("at")), received, *texts[:8],
             _number(event.get("latency_ms")), texts[8], _flag(event.get("cached")),
             _flag(event.get("clock_synced")), _number(event.get("mono")), extra_text)
