@@ -142,7 +142,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=30, help="heartbeat interval told to kiosks")
     p.add_argument("--min-version", default="", help="kiosks below it are warned")
     p.add_argument("--retention-days", type=int, default=0, help="purge events older (0: keep)")
-    p.add_argument("--http", choices=["h11", "httptools"], help="HTTP parser (default h11, bounded)")
+    p.add_argument("--http", choices=["httptools", "h11"],
+                   help="HTTP parser: httptools (C, the default) or h11 (pure Python); both bounded")
     p.add_argument("--reuse-port", action="store_true",
                    help="share the port with other instances (one per core)")
     p.set_defaults(run=_serve)

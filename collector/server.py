@@ -8,80 +8,24 @@ JSON like every other refusal.
 """
 from __future__ import annotations
 
-import json
 import socket
 import threading
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
-MAX_HEADER_BYTES = 16 * 1024   # request line + headers; h11 refuses more
+from .edge import HEADER_SECONDS, MAX_HEADER_BYTES, PROTOCOLS
+
 IDLE_SECONDS = 5               # a kept-alive connection with nothing to say is closed
-HEADER_SECONDS = 10            # a new request's headers must be complete by then
 MAX_CONNECTIONS = 4096         # beyond this uvicorn answers 503 at once instead of queueing
 BACKLOG = 4096                 # a fleet reconnecting together is queued, not reset
 
 
-class JsonH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, but a request it cannot parse (bad headers,
-    headers over MAX_HEADER_BYTES) gets a JSON reason like any other 4xx,
-    and headers must be complete within ``header_seconds``: uvicorn times out
-    only idle kept-alive connections, not a fresh one that says nothing or
-    drips its headers a byte at a time (slowloris)."""
-
-    header_seconds = HEADER_SECONDS
-    _header_timer = None
-
-    def connection_made(self, transport) -> None:
-        super().connection_made(transport)
-        self._watch_headers()
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        self._watch_headers()
-
-    def connection_lost(self, exc) -> None:
-        self._stop_watching()
-        super().connection_lost(exc)
-
-    def _watch_headers(self) -> None:
-        import h11
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            if self._header_timer is None:
-                self._header_timer = self.loop.call_later(self.header_seconds, self._headers_late)
-        else:
-            self._stop_watching()
-
-    def _stop_watching(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
-
-    def _headers_late(self) -> None:
-        import h11
-        self._header_timer = None
-        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
-            return
-        if self.conn.trailing_data[0]:  # part of a request: say why it is cut off
-            self._send_json(408, b"Request Timeout", f"headers not complete within {self.header_seconds:g} s")
-        self.transport.close()
-
-    def send_400_response(self, msg: str) -> None:
-        self._send_json(400, b"Bad Request", f"malformed HTTP request: {msg}")
-        self.transport.close()
-
-    def _send_json(self, status: int, reason: bytes, error: str) -> None:
-        # Raw bytes: h11 may be in a state where it refuses to send a response.
-        body = json.dumps({"error": error}).encode()
-        self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
-                             b"connection: close\r\ncontent-length: %d\r\n\r\n%s"
-                             % (status, reason, len(body), body))
-
-
 def config(app, *, host: str = "127.0.0.1", port: int = 8090, log_level: str = "warning",
-           header_seconds: float = HEADER_SECONDS, **overrides) -> uvicorn.Config:
-    protocol = type("JsonH11Protocol", (JsonH11Protocol,), {"header_seconds": header_seconds})
+           header_seconds: float = HEADER_SECONDS, http: str = "httptools", **overrides) -> uvicorn.Config:
+    """uvicorn's settings with our bounds; ``http`` is "httptools" (C, the
+    default) or "h11" (pure Python). The event loop is uvloop when installed."""
+    protocol = type(PROTOCOLS[http].__name__, (PROTOCOLS[http],), {"header_seconds": header_seconds})
     options: dict[str, Any] = dict(host=host, port=port, http=protocol, lifespan="on",
                    h11_max_incomplete_event_size=MAX_HEADER_BYTES, timeout_keep_alive=IDLE_SECONDS,
                    limit_concurrency=MAX_CONNECTIONS, backlog=BACKLOG, server_header=False,
