@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
 import time
 from typing import Any, Optional, Sequence
 
@@ -33,8 +34,8 @@ from starlette.routing import Route
 
 from .health import heartbeat_answer
 from .occupancy import PERIOD, report_of
-from .protocol import (KIOSK_ID, BadRequest, content_length, event_rows, parse_json,
-                       token_matches)
+from .ingest import Ingester
+from .protocol import KIOSK_ID, BadRequest, content_length, parse_json, token_matches
 from .storage import Storage, StorageError
 from .storage.base import utc_now
 
@@ -54,6 +55,7 @@ class Settings:
     retention_days: int = 0             # 0: keep events for ever
     purge_every: float = 3600.0
     token_cache_seconds: float = 120.0  # a replaced token still works here for at most this
+    ingest_workers: int = os.cpu_count() or 1  # processes parsing and storing batches (PostgreSQL)
 
 
 class HeartbeatWriter:
@@ -154,17 +156,8 @@ async def post_events(request: Request) -> JSONResponse:
     kiosk_id = await _authorise(request)
     settings: Settings = request.app.state.settings
     raw = await _read_body(request, settings.max_body, settings.body_timeout)
-    # Parsing 10,000 events is CPU work: on a worker thread, heartbeats keep flowing.
-    answer = await run_in_threadpool(_ingest, request.app.state.storage, kiosk_id, raw, settings)
-    return JSONResponse(answer)
-
-
-def _ingest(storage: Storage, kiosk_id: str, raw: bytes, settings: Settings) -> dict:
-    rows = event_rows(kiosk_id, parse_json(raw, max_depth=settings.max_depth), utc_now())
-    # Committed before we answer: a 200 means durable (docs/sync-protocol.md).
-    stored = storage.ingest(rows) if rows else []
-    new = set(stored)
-    return {"stored": stored, "duplicates": [r[1] for r in rows if r[1] not in new]}
+    # Parsing 10,000 events is CPU work: elsewhere (collector/ingest.py), so heartbeats keep flowing.
+    return JSONResponse(await request.app.state.ingester.ingest(kiosk_id, raw))
 
 
 async def post_heartbeat(request: Request) -> JSONResponse:
@@ -235,6 +228,7 @@ def _lifespan(settings: Settings, storage: Storage):
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await app.state.tokens.warm()
+        await app.state.ingester.start()
         tasks = [asyncio.create_task(app.state.heartbeats.run())]
         if settings.retention_days:
             tasks.append(asyncio.create_task(_purge_forever(settings, storage)))
@@ -244,6 +238,7 @@ def _lifespan(settings: Settings, storage: Storage):
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.to_thread(app.state.ingester.close)  # batches in flight finish first
     return lifespan
 
 
@@ -297,4 +292,5 @@ def build_app(storage: Storage, settings: Optional[Settings] = None, *,
     app.state.storage, app.state.settings = storage, settings
     app.state.tokens = TokenCache(storage, settings.token_cache_seconds)
     app.state.heartbeats = HeartbeatWriter(storage, settings.heartbeat_flush)
+    app.state.ingester = Ingester(storage, workers=settings.ingest_workers, max_depth=settings.max_depth)
     return app

@@ -34,6 +34,10 @@ class BadRequest(ValueError):
         super().__init__(reason)
         self.status = status
 
+    def __reduce__(self):
+        # Raised in an ingest worker process, it crosses back pickled: keep the status.
+        return BadRequest, (str(self), self.status)
+
 
 # ---- tokens -------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ behind a small proxy that misbehaves on demand like a bad network:
         Syncer(journal, c.url, "door-1", "tok").sync_once()
         c.event_ids()
 """
+import contextlib
+import os
 from typing import Optional
 
 import httpx
@@ -99,3 +101,18 @@ class Collector:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def spawned_children(parent: int) -> list[int]:
+    """Processes ``parent`` started with multiprocessing's spawn: the
+    collector's ingest workers."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    if ppid == parent and b"spawn_main" in cmdline.read():
+                        found.append(int(entry))
+    return found

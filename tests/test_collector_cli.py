@@ -4,6 +4,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from collector.protocol import event_rows, hash_token
 from collector.sealing import generate_keypair
 from collector.storage import open_storage
 from kiosk.services.sealing import seal
+from tests.collector_server import spawned_children
 from tests.pg import postgres_server, storage_url  # noqa: F401 - fixtures
 
 UTC = dt.timezone.utc
@@ -159,3 +161,41 @@ def test_two_instances_share_one_port_and_one_database(storage_url, tmp_path):
         log.close()
     with open_storage(storage_url) as storage:
         assert sorted(storage.event_ids()) == sorted(acknowledged) and len(acknowledged) == 40
+
+
+@pytest.mark.parametrize("storage_url", ["postgres"], indirect=True)  # SQLite stores on threads
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_the_ingest_workers_end_with_the_server(storage_url, tmp_path, how):
+    """Killed outright or stopped, the server leaves no ingest worker behind
+    holding database connections. (Stopped, uvicorn shuts down gracefully and
+    then re-raises the SIGTERM, which systemd counts as a clean exit.)"""
+    import httpx
+    assert main(["--db", storage_url, "kiosk", "add", "door-1", "--token", "t"]) == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = os.path.join(os.path.dirname(sys.executable), "ashyq-collector")
+    with open(tmp_path / "log", "ab") as log:
+        server = subprocess.Popen([script, "--db", storage_url, "serve", "--port", str(port)],
+                                  stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.post(f"http://127.0.0.1:{port}/v1/kiosks/door-1/events",
+                                    json={"events": [{"id": "e1"}]}, headers={"Authorization": "Bearer t"})
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.05)
+        assert answer.status_code == 200
+        workers = spawned_children(server.pid)
+        assert workers
+        server.send_signal(how)
+        assert server.wait(timeout=60) == -how
+        while any(os.path.exists(f"/proc/{pid}") for pid in workers):
+            assert time.monotonic() < deadline, "ingest workers outlived the server"
+            time.sleep(0.05)
+    finally:
+        if server.poll() is None:
+            server.kill()

@@ -39,6 +39,7 @@ class PostgresStorage(OccupancyStore, Storage):
     param = "%s"
 
     def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 10):
+        self.conninfo = conninfo  # ingest workers open their own pools on it (collector/ingest.py)
         try:
             self.pool = ConnectionPool(conninfo, min_size=min_size, max_size=max_size, timeout=timeout,
                                        kwargs={"row_factory": dict_row}, open=True)
