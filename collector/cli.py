@@ -29,7 +29,8 @@ def _serve(args) -> int:
     from .server import serve
     storage = open_storage(args.db)
     settings = Settings(heartbeat_interval=args.interval, min_version=args.min_version,
-                        retention_days=args.retention_days)
+                        retention_days=args.retention_days,
+                        **({"ingest_workers": args.ingest_workers} if args.ingest_workers is not None else {}))
     routes = []
     try:
         from . import web  # the fleet page, when installed beside the API
@@ -144,6 +145,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--retention-days", type=int, default=0, help="purge events older (0: keep)")
     p.add_argument("--http", choices=["httptools", "h11"],
                    help="HTTP parser: httptools (C, the default) or h11 (pure Python); both bounded")
+    p.add_argument("--ingest-workers", type=int, metavar="N",
+                   help="processes parsing and storing batches on PostgreSQL (default: one per core; 0: threads)")
     p.add_argument("--reuse-port", action="store_true",
                    help="share the port with other instances (one per core)")
     p.set_defaults(run=_serve)

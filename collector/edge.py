@@ -15,6 +15,7 @@ one process keep up with 10,000 kiosks (bench/RESULTS.md).
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -22,6 +23,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 MAX_HEADER_BYTES = 16 * 1024   # request line + headers
 HEADER_SECONDS = 10            # a new request's headers must be complete by then
+LINGER_SECONDS = 2             # a refused client's answer has this long to be read before we close
 
 
 class EdgeBounds:
@@ -31,6 +33,7 @@ class EdgeBounds:
 
     header_seconds = HEADER_SECONDS
     _header_timer = None
+    _discarding = False  # refused: what still arrives is dropped unread
 
     def _awaiting_headers(self) -> bool:
         raise NotImplementedError
@@ -56,19 +59,28 @@ class EdgeBounds:
         if self.transport.is_closing() or not self._awaiting_headers():  # type: ignore[attr-defined]
             return
         if self._partial():  # part of a request: say why it is cut off
-            self._send_json(408, b"Request Timeout", f"headers not complete within {self.header_seconds:g} s")
-        self.transport.close()  # type: ignore[attr-defined]
+            self._refuse(408, b"Request Timeout", f"headers not complete within {self.header_seconds:g} s")
+        else:
+            self.transport.close()  # type: ignore[attr-defined]
 
     def send_400_response(self, msg: str) -> None:
-        self._send_json(400, b"Bad Request", f"malformed HTTP request: {msg}")
-        self.transport.close()  # type: ignore[attr-defined]
+        self._refuse(400, b"Bad Request", f"malformed HTTP request: {msg}")
 
-    def _send_json(self, status: int, reason: bytes, error: str) -> None:
+    def _refuse(self, status: int, reason: bytes, error: str) -> None:
+        """Answer with a JSON reason, then hang up without losing it: closing
+        a socket with unread bytes sends a reset, and a client still sending
+        would never read the answer. So: our side shut, what still comes is
+        read and dropped, and the connection closed LINGER_SECONDS later."""
         # Raw bytes: the parser may be in a state where it refuses to send a response.
         body = json.dumps({"error": error}).encode()
-        self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"  # type: ignore[attr-defined]
-                             b"connection: close\r\ncontent-length: %d\r\n\r\n%s"
-                             % (status, reason, len(body), body))
+        transport: Any = self.transport  # type: ignore[attr-defined]
+        transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
+                        b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (status, reason, len(body), body))
+        self._discarding = True
+        self._stop_watching()
+        if transport.can_write_eof():
+            transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, transport.close)  # type: ignore[attr-defined]
 
 
 class JsonH11Protocol(EdgeBounds, H11Protocol):
@@ -80,8 +92,11 @@ class JsonH11Protocol(EdgeBounds, H11Protocol):
         self._watch_headers()
 
     def data_received(self, data: bytes) -> None:
+        if self._discarding:
+            return
         super().data_received(data)
-        self._watch_headers()
+        if not self._discarding:
+            self._watch_headers()
 
     def connection_lost(self, exc) -> None:
         self._stop_watching()
@@ -107,16 +122,17 @@ class JsonHttpToolsProtocol(EdgeBounds, HttpToolsProtocol):
         self._watch_headers()
 
     def data_received(self, data: bytes) -> None:
+        if self._discarding:
+            return
         if self._between_requests:
             # Counted before parsing; headers completed in this read reset it
             # (the read may carry body too, and the app checks whole headers).
             self._pending += len(data)
         super().data_received(data)
-        if self.transport.is_closing():
+        if self._discarding or self.transport.is_closing():
             return
         if self._between_requests and self._pending > self.max_header_bytes:
-            self._send_json(431, b"Request Header Fields Too Large", f"headers over {self.max_header_bytes} bytes")
-            self.transport.close()
+            self._refuse(431, b"Request Header Fields Too Large", f"headers over {self.max_header_bytes} bytes")
             return
         self._watch_headers()
 

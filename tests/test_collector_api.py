@@ -3,6 +3,7 @@ the protocol, and each abuse the old reference server fell to."""
 import contextlib
 import json
 import os
+import select
 import signal
 import socket
 import sqlite3
@@ -172,24 +173,20 @@ def test_deeply_nested_json_is_refused_not_a_crash(served):
 @parsers
 def test_headers_that_never_end_are_cut_off_while_they_arrive(served, http):
     """A header block sent in pieces and never finished is not buffered
-    without end: the server refuses it with a JSON 4xx and hangs up long
-    before 1 MiB has been sent."""
+    without end: the JSON refusal arrives while the client is still sending,
+    long before 1 MiB, and the client can read it (no reset)."""
     host, port = served(http=http).direct_url.split("//")[1].split(":")
     sent = 0
     with socket.create_connection((host, int(port)), timeout=30) as sock:
         sock.sendall(f"POST {EVENTS} HTTP/1.1\r\nHost: x\r\n".encode())
-        try:
-            while sent < 1 << 20:
-                sock.sendall(b"X-Pad-%d: %s\r\n" % (sent, b"a" * 1000))
-                sent += 1000
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        while sent < 1 << 20 and not select.select([sock], [], [], 0)[0]:
+            sock.sendall(b"X-Pad-%d: %s\r\n" % (sent, b"a" * 1000))
+            sent += 1000
         answer = b""
-        with contextlib.suppress(ConnectionResetError):
-            while chunk := sock.recv(4096):
-                answer += chunk
-    assert answer.split(b" ")[1] in (b"400", b"431") and b'"error"' in answer
+        while chunk := sock.recv(4096):
+            answer += chunk
     assert sent < 1 << 20
+    assert answer.split(b" ")[1] in (b"400", b"431") and b'"error"' in answer
 
 
 @parsers

@@ -1,6 +1,7 @@
 """The storage interface, the same tests on SQLite and on a real PostgreSQL."""
 import datetime as dt
 
+import pytest
 
 from collector.protocol import event_rows, hash_token
 from collector.storage import open_storage
@@ -45,6 +46,27 @@ def test_a_large_batch_is_one_call(storage):
     assert len(storage.ingest(rows("door-1", ids))) == 10_000
     assert storage.ingest(rows("door-1", ids)) == []
     assert len(storage.event_ids()) == 10_000
+
+
+@pytest.mark.parametrize("size", [3, 1_000])  # PostgreSQL: one statement of arrays, or COPY first
+def test_a_resent_batch_counts_nothing_twice(storage, size):
+    """Hours by the event's own time (else its arrival), only what was newly
+    stored counted, and a batch half resent adds only its new half."""
+    storage.put_kiosk("door-1", "h", venue="cafe")
+    ids = [f"e{n:05d}" for n in range(size)]
+    early = (NOW - dt.timedelta(hours=2)).isoformat()
+    body = {"events": [{"id": i, "decision": "admit" if n % 2 else "deny", "reason": "r",
+                        "at": early if n % 3 == 0 else None} for n, i in enumerate(ids)]}
+    assert len(storage.ingest(event_rows("door-1", body, NOW))) == size
+    resent = {"events": body["events"][size // 2:] + [{"id": "extra", "decision": "admit", "reason": "r"}]}
+    assert storage.ingest(event_rows("door-1", resent, NOW)) == ["extra"]
+    counts = storage.counts(since=NOW - dt.timedelta(hours=3), until=NOW + dt.timedelta(hours=1))
+    expected: dict = {}
+    for n, event in enumerate(body["events"] + [resent["events"][-1]]):
+        hour = (NOW - dt.timedelta(hours=2) if n % 3 == 0 and n < size else NOW).replace(minute=0)
+        key = (hour, event["decision"])
+        expected[key] = expected.get(key, 0) + 1
+    assert {(c["hour"], c["decision"]): c["n"] for c in counts} == expected
 
 
 def test_events_keep_the_sealed_box_and_no_clear_number(storage):

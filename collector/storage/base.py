@@ -112,6 +112,14 @@ class Storage(ABC):
         committed transaction; returns the ids newly stored. A row whose
         (kiosk_id, id) is already there is left as it was."""
 
+    def ingest_pairs(self, rows: Sequence[tuple]) -> list[tuple[str, str]]:
+        """Rows of several kiosks (no (kiosk_id, id) twice) in one committed
+        transaction where the backend can; the (kiosk_id, id) newly stored."""
+        by_kiosk: dict[str, list[tuple]] = {}
+        for row in rows:
+            by_kiosk.setdefault(row[0], []).append(row)
+        return [(kiosk, ident) for kiosk, mine in by_kiosk.items() for ident in self.ingest(mine)]
+
     @abstractmethod
     def event_ids(self, kiosk_id: Optional[str] = None) -> list[str]: ...
 

@@ -1,10 +1,6 @@
 """PostgreSQL storage (psycopg 3) for fleets: several collector instances can
-serve one database, since each request is one short transaction.
-
-Ingest is a binary COPY into a per-connection staging table, then one
-INSERT ... ON CONFLICT DO NOTHING from it: COPY's rows are encoded by
-psycopg's C code, where arrays for ``unnest`` were built in Python and held
-the GIL for most of a batch (bench/RESULTS.md, "Collector ingest").
+serve one database, since each request is one short transaction (ingest:
+collector/storage/pg_ingest.py).
 """
 from __future__ import annotations
 
@@ -12,24 +8,12 @@ import json
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb, set_json_dumps
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .base import EVENT_COLUMNS, Storage, StorageError, hourly, latest_per_kiosk
+from . import pg_ingest
+from .base import Storage, StorageError, latest_per_kiosk
 from .occupancy import OccupancyStore
-
-COPY_TYPES = {"at": "timestamptz", "received_at": "timestamptz", "latency_ms": "float8",
-              "mono": "float8", "cached": "int4", "clock_synced": "int4", "extra": "jsonb"}
-STAGING = ("CREATE TEMPORARY TABLE IF NOT EXISTS staging_events (LIKE events) ON COMMIT DELETE ROWS")
-COPY = f"COPY staging_events ({', '.join(EVENT_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-INGEST = (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) SELECT {', '.join(EVENT_COLUMNS)} "
-          "FROM staging_events ON CONFLICT (kiosk_id, id) DO NOTHING RETURNING id")
-COUNT = ("INSERT INTO counts (kiosk_id, hour, decision, reason, n) "
-         "SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::text[], %s::text[], %s::bigint[]) "
-         "ON CONFLICT (kiosk_id, hour, decision, reason) DO UPDATE SET n = counts.n + excluded.n")
-def _json_text(value) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
 
 MIGRATION_LOCK = 0x4153_4859  # "ASHY": one instance migrates, the others wait
 
@@ -116,26 +100,27 @@ class PostgresStorage(OccupancyStore, Storage):
     # ---- events ----------------------------------------------------------------
 
     def ingest(self, rows):
+        return [ident for _, ident in self.ingest_pairs(rows)]
+
+    def ingest_pairs(self, rows):
         if not rows:
             return []
+        if len(rows) <= pg_ingest.SMALL:
+            return self._alone(lambda conn: pg_ingest.store_small(conn, rows))
+        return self._run(lambda conn: pg_ingest.store_staged(conn, rows))
 
-        def work(conn):
-            # The staging table lives as long as the pooled connection; a
-            # commit empties it, a rollback discards what this batch put in.
-            conn.execute(STAGING)
-            cursor = conn.cursor()
-            set_json_dumps(_json_text, context=cursor)  # `extra` is already JSON text
-            with cursor.copy(COPY) as copy:
-                copy.set_types([COPY_TYPES.get(c, "text") for c in EVENT_COLUMNS])
-                for row in rows:
-                    copy.write_row(row)
-            new = {r["id"] for r in conn.execute(INGEST).fetchall()}
-            stored = [r for r in rows if r[1] in new]
-            counted = hourly(stored)
-            if counted:
-                conn.execute(COUNT, [list(column) for column in zip(*counted)])
-            return [r[1] for r in stored]
-        return self._run(work)
+    def _alone(self, work):
+        """``work(conn)`` as one statement in its own implicit transaction:
+        no BEGIN and COMMIT round trips."""
+        try:
+            with self.pool.connection() as conn:
+                conn.autocommit = True
+                try:
+                    return work(conn)
+                finally:
+                    conn.autocommit = False
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise StorageError(f"postgres: {type(exc).__name__}: {exc}") from None
 
     def event_ids(self, kiosk_id=None):
         where, args = (" WHERE kiosk_id = %s", (kiosk_id,)) if kiosk_id else ("", ())
