@@ -12,8 +12,8 @@ The collector runs as its own process(es) (``ashyq-collector serve``), the
 simulated kiosks as two more (bench/collector_load.py); all share the
 machine's cores with PostgreSQL.
 
-    python -m bench.bench_collector [--seconds 60] [--kiosks 10000] [--kiosk-events 5]
-                                    [--senders 8] [--batch 500] [--instances 1] [--no-record]
+    python -m bench.bench_collector [--seconds 120] [--kiosks 10000] [--kiosk-events 5]
+                                    [--senders 4] [--batch 500] [--instances 1] [--no-record]
 """
 from __future__ import annotations
 
@@ -143,11 +143,11 @@ def run(args, port: int, url: str, log) -> tuple[dict, float, float, tuple[float
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--kiosks", type=int, default=10_000)
     parser.add_argument("--interval", type=float, default=30)
-    parser.add_argument("--senders", type=int, default=8, help="syncs pushing big batches flat out")
-    parser.add_argument("--kiosk-events", type=int, default=0,
+    parser.add_argument("--senders", type=int, default=4, help="syncs pushing big batches flat out")
+    parser.add_argument("--kiosk-events", type=int, default=5,
                         help="each kiosk also syncs this many new events every interval")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--instances", type=int, default=1, help="collector processes on one port")

@@ -54,7 +54,10 @@ def _start_worker(conninfo: str, server: int) -> None:
     _die_with_parent(server)
     # Under full load a heartbeat's answer (the server's loop) goes first: a
     # batch waiting a little longer costs nothing, the kiosk keeps its rows.
-    os.nice(WORKER_NICENESS)
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError as exc:  # a seccomp filter without setpriority: equal priority, still correct
+        log.warning("ingest worker keeps the server's priority: %s", exc)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from .storage.postgres import PostgresStorage
