@@ -35,6 +35,15 @@ class EdgeBounds:
     _header_timer = None
     _discarding = False  # refused: what still arrives is dropped unread
 
+    # Both parsers' protocols come after this class in the MRO.
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._watch_headers()
+
+    def connection_lost(self, exc) -> None:
+        self._stop_watching()
+        super().connection_lost(exc)  # type: ignore[misc]
+
     def _awaiting_headers(self) -> bool:
         raise NotImplementedError
 
@@ -87,20 +96,12 @@ class JsonH11Protocol(EdgeBounds, H11Protocol):
     """h11 (pure Python): bounds incomplete headers itself
     (``h11_max_incomplete_event_size``)."""
 
-    def connection_made(self, transport) -> None:
-        super().connection_made(transport)
-        self._watch_headers()
-
     def data_received(self, data: bytes) -> None:
         if self._discarding:
             return
         super().data_received(data)
         if not self._discarding:
             self._watch_headers()
-
-    def connection_lost(self, exc) -> None:
-        self._stop_watching()
-        super().connection_lost(exc)
 
     def _awaiting_headers(self) -> bool:
         return self.conn.their_state is h11.IDLE
@@ -117,10 +118,6 @@ class JsonHttpToolsProtocol(EdgeBounds, HttpToolsProtocol):
     _between_requests = True
     _pending = 0
 
-    def connection_made(self, transport) -> None:
-        super().connection_made(transport)
-        self._watch_headers()
-
     def data_received(self, data: bytes) -> None:
         if self._discarding:
             return
@@ -135,10 +132,6 @@ class JsonHttpToolsProtocol(EdgeBounds, HttpToolsProtocol):
             self._refuse(431, b"Request Header Fields Too Large", f"headers over {self.max_header_bytes} bytes")
             return
         self._watch_headers()
-
-    def connection_lost(self, exc) -> None:
-        self._stop_watching()
-        super().connection_lost(exc)
 
     def on_headers_complete(self) -> None:
         self._between_requests, self._pending = False, 0
