@@ -14,11 +14,17 @@ import datetime as dt
 import re
 from typing import Optional
 
+from .protocol import parse_time
+
 DEFAULT_INTERVAL = 30
 MISSED = 3              # heartbeats missed in a row before a kiosk counts as offline
 BACKLOG_WARNING = 1000  # decisions waiting on the kiosk
 SYNC_WARNING = dt.timedelta(hours=1)
 STATES = ("online", "offline", "unknown", "maintenance")
+# Problems first: a kiosk that is down, then one that is up but unwell, then
+# one never heard from, then those a technician is already working on. The
+# fleet list sorts by this in SQL (storage/fleet.py), so it is a number.
+RANK = {"offline": 0, "troubled": 1, "unknown": 2, "maintenance": 3, "online": 4}
 
 
 def kiosk_state(last_seen: Optional[dt.datetime], maintenance: bool, now: dt.datetime,
@@ -37,16 +43,27 @@ def version_key(version) -> tuple:
     return tuple(int(part) for part in re.findall(r"\d+", str(version or "")))
 
 
-def _age(text, now: dt.datetime) -> Optional[dt.timedelta]:
-    try:
-        at = dt.datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        return None
-    return now - (at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc))
+def version_order(version) -> str:
+    """``version_key`` as text whose order is the same, for SQL to compare:
+    each number padded to nine digits, no separator, so every collation
+    orders it as bytes ("0.10" -> "000000000000000010")."""
+    return "".join(f"{min(part, 10**9 - 1):09d}" for part in version_key(version))
 
 
-def problems(beat: Optional[dict], *, min_version: str = "", now: Optional[dt.datetime] = None) -> list[str]:
-    """What a technician should look at, from the kiosk's latest heartbeat."""
+def summary(beat: dict) -> dict:
+    """What the kiosks table keeps beside a kiosk's latest heartbeat, so the
+    fleet list can rank 10,000 kiosks in SQL: the problems that hold until
+    the next heartbeat (troubled), and what the reader compares with its own
+    clock and minimum version (last_sync, version_order)."""
+    backlog = beat.get("backlog")
+    return {"troubled": int(bool(steady_problems(beat))), "last_sync": parse_time(beat.get("last_sync")),
+            "version_order": version_order(beat.get("version")),
+            "backlog": backlog if isinstance(backlog, int) and not isinstance(backlog, bool) else None}
+
+
+def steady_problems(beat: Optional[dict]) -> list[str]:
+    """The problems a heartbeat reports that do not depend on when or by
+    whom it is read."""
     if not beat:
         return []
     found = [f"{name} not connected" for name, up in sorted((beat.get("devices") or {}).items())
@@ -59,9 +76,18 @@ def problems(beat: Optional[dict], *, min_version: str = "", now: Optional[dt.da
         found.append(f"{beat['relay_errors']} relay errors")
     if isinstance(beat.get("backlog"), int) and beat["backlog"] > BACKLOG_WARNING:
         found.append(f"{beat['backlog']} decisions not synced")
-    if now is not None and beat.get("last_sync"):
-        age = _age(beat["last_sync"], now)
-        if age is not None and age > SYNC_WARNING:
+    return found
+
+
+def problems(beat: Optional[dict], *, min_version: str = "", now: Optional[dt.datetime] = None) -> list[str]:
+    """What a technician should look at, from the kiosk's latest heartbeat."""
+    if not beat:
+        return []
+    found = steady_problems(beat)
+    synced = parse_time(beat.get("last_sync"))
+    if now is not None and synced is not None:
+        age = now - synced
+        if age > SYNC_WARNING:
             found.append(f"last sync {int(age.total_seconds() // 60)} minutes ago")
     if min_version and version_key(beat.get("version")) < version_key(min_version):
         found.append(f"version {beat.get('version') or '?'} is below the minimum {min_version}")

@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from typing import Optional, Sequence
 
+from .fleet import FleetStore
 from .migrations import LATEST, statements
 
 # The columns of an event as ``protocol.event_row`` produces them, in order.
@@ -51,7 +52,15 @@ def hourly(rows: Sequence[tuple]) -> list[tuple]:
     return sorted((*key, n) for key, n in tally.items())
 
 
-class Storage(ABC):
+def decision_sums(counted: Sequence[tuple]) -> list[tuple[str, int]]:
+    """(decision, n) summed over ``hourly``'s rows, in decision order."""
+    sums: Counter = Counter()
+    for _, _, decision, _, n in counted:
+        sums[decision] += n
+    return sorted(sums.items())
+
+
+class Storage(FleetStore, ABC):
     """What the collector keeps. Every write commits before it returns."""
 
     dialect = ""
@@ -62,7 +71,9 @@ class Storage(ABC):
     def migrate(self) -> int:
         """Bring the schema to the latest version; returns the version.
         Safe when several instances start at once (each backend locks)."""
-        return self._migrate(lambda current: statements(self.dialect, current), LATEST)
+        version = self._migrate(lambda current: statements(self.dialect, current), LATEST)
+        self._summarise_old_heartbeats()
+        return version
 
     @abstractmethod
     def _migrate(self, pending, latest: int) -> int: ...
@@ -94,11 +105,6 @@ class Storage(ABC):
     @abstractmethod
     def _read(self, sql: str, args: Sequence = ()) -> list[dict]:
         """Rows of one query as dicts, ``self.param`` standing for each argument."""
-
-    @abstractmethod
-    def kiosks(self, venue: Optional[str] = None) -> list[dict]:
-        """Every kiosk (of one venue): kiosk_id, venue, name, maintenance,
-        created_at, last_seen, last_heartbeat (dict or None). No token hashes."""
 
     @abstractmethod
     def set_maintenance(self, kiosk_id: str, on: bool) -> bool:
@@ -144,15 +150,15 @@ class Storage(ABC):
 
     # ---- heartbeats ------------------------------------------------------------
 
-    @abstractmethod
     def record_heartbeat(self, kiosk_id: str, data: dict, received_at: dt.datetime) -> None:
         """Keep the heartbeat in the history and as the kiosk's latest."""
+        self.record_heartbeats([(kiosk_id, data, received_at)])
 
+    @abstractmethod
     def record_heartbeats(self, beats: Sequence[tuple[str, dict, dt.datetime]]) -> None:
-        """Several (kiosk_id, data, received_at) at once, in one transaction
-        where the backend can; the latest per kiosk becomes its last heartbeat."""
-        for kiosk_id, data, received_at in sorted(beats, key=lambda beat: beat[2]):
-            self.record_heartbeat(kiosk_id, data, received_at)
+        """Several (kiosk_id, data, received_at) in one transaction; the
+        latest per kiosk becomes its last heartbeat, with its summary
+        (storage/fleet.py) beside it."""
 
     @abstractmethod
     def heartbeats(self, kiosk_id: str, since: Optional[dt.datetime] = None,
@@ -196,12 +202,3 @@ class Storage(ABC):
     def web_secret(self, name: str, make) -> str:
         """The secret called ``name``; the first caller stores ``make()``,
         everyone after (any instance) gets that same value."""
-
-    @abstractmethod
-    def totals(self) -> dict:
-        """For /metrics: {"decisions": {decision: n ever counted}, "heartbeats": n stored}."""
-
-    @abstractmethod
-    def kiosk(self, kiosk_id: str) -> Optional[dict]:
-        """One kiosk as ``kiosks`` lists it, None if unknown (a page for one
-        kiosk should not read 10,000)."""

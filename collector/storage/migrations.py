@@ -107,6 +107,27 @@ STEPS: list[tuple[int, str, list[str]]] = [
             total {BIGINT} NOT NULL)""",
         "CREATE INDEX occupancy_log_venue ON occupancy_log (venue, period, at)",
     ]),
+    (4, "fleet list ranked in SQL: each kiosk's health summary beside its latest heartbeat; "
+        "decision totals kept as they are counted", [
+        # Written with every heartbeat (health.summary). NULL version_order
+        # marks a kiosk whose heartbeat predates this step: Storage.migrate
+        # fills those in once, without overwriting a newer heartbeat's.
+        "ALTER TABLE kiosks ADD COLUMN troubled INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE kiosks ADD COLUMN last_sync {TS}",
+        "ALTER TABLE kiosks ADD COLUMN version_order TEXT",
+        "ALTER TABLE kiosks ADD COLUMN backlog {BIGINT}",
+        "CREATE INDEX kiosks_venue ON kiosks (venue)",
+        # /metrics' decision counters without summing millions of hourly
+        # counts per scrape. Each writer adds to its own shard (PostgreSQL:
+        # its backend), so concurrent ingests never wait on one row.
+        """CREATE TABLE decision_totals (
+            shard INTEGER NOT NULL,
+            decision TEXT NOT NULL,
+            n {BIGINT} NOT NULL,
+            PRIMARY KEY (shard, decision))""",
+        "INSERT INTO decision_totals (shard, decision, n) SELECT 0, decision, sum(n) FROM counts "
+        "GROUP BY decision",
+    ]),
 ]
 
 LATEST = STEPS[-1][0]

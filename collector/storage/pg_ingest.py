@@ -23,6 +23,7 @@ from psycopg.types.json import set_json_dumps
 from .base import EVENT_COLUMNS, hour_of
 
 SMALL = 64  # rows; above this COPY's fixed cost is worth paying
+SHARDS = 64  # rows of decision totals per decision, one per connection
 COLUMNS = (*EVENT_COLUMNS, "hour")
 TYPES = {"at": "timestamptz", "received_at": "timestamptz", "latency_ms": "float8", "mono": "float8",
          "cached": "int4", "clock_synced": "int4", "extra": "jsonb", "hour": "timestamptz"}
@@ -40,7 +41,13 @@ def _statement(source: str) -> str:
             "counted AS (INSERT INTO counts (kiosk_id, hour, decision, reason, n) "
             "SELECT i.kiosk_id, i.hour, coalesce(i.decision, ''), coalesce(i.reason, ''), count(*) "
             "FROM input i JOIN new USING (kiosk_id, id) GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 "
-            "ON CONFLICT (kiosk_id, hour, decision, reason) DO UPDATE SET n = counts.n + excluded.n) "
+            "ON CONFLICT (kiosk_id, hour, decision, reason) DO UPDATE SET n = counts.n + excluded.n), "
+            # Each connection adds to its own shard of the totals, so two
+            # ingests never queue for one row (migrations.py, step 4).
+            "totalled AS (INSERT INTO decision_totals (shard, decision, n) "
+            f"SELECT mod(pg_backend_pid(), {SHARDS}), coalesce(i.decision, ''), count(*) "
+            "FROM input i JOIN new USING (kiosk_id, id) GROUP BY 1, 2 ORDER BY 1, 2 "
+            "ON CONFLICT (shard, decision) DO UPDATE SET n = decision_totals.n + excluded.n) "
             "SELECT kiosk_id, id FROM new")
 
 

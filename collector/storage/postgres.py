@@ -13,6 +13,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from . import pg_ingest
 from .base import Storage, StorageError, latest_per_kiosk
+from .fleet import heartbeat_columns
 from .occupancy import OccupancyStore
 
 MIGRATION_LOCK = 0x4153_4859  # "ASHY": one instance migrates, the others wait
@@ -60,6 +61,8 @@ class PostgresStorage(OccupancyStore, Storage):
     def _stamp(value):
         return value
 
+    _unstamp = _unjson = _stamp  # psycopg already gives datetimes and dicts
+
     def _migrate(self, pending, latest: int) -> int:
         def work(conn):
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
@@ -83,15 +86,6 @@ class PostgresStorage(OccupancyStore, Storage):
             "VALUES (%s, %s, %s, %s, now()) ON CONFLICT (kiosk_id) DO UPDATE SET "
             "token_hash = excluded.token_hash, venue = excluded.venue, name = excluded.name",
             (kiosk_id, token_hash, venue, name)))
-
-    def kiosks(self, venue=None):
-        sql = ("SELECT kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat "
-               "FROM kiosks")
-        rows = self._read(sql + (" WHERE venue = %s" if venue is not None else "") + " ORDER BY kiosk_id",
-                          (venue,) if venue is not None else ())
-        for row in rows:
-            row["maintenance"] = bool(row["maintenance"])
-        return rows
 
     def set_maintenance(self, kiosk_id, on):
         return self._run(lambda conn: conn.execute(
@@ -153,30 +147,25 @@ class PostgresStorage(OccupancyStore, Storage):
 
     # ---- heartbeats ------------------------------------------------------------
 
-    def record_heartbeat(self, kiosk_id, data, received_at):
-        def work(conn):
-            # A heartbeat lost in a crash is replaced 30 s later: not worth an fsync wait.
-            conn.execute("SET LOCAL synchronous_commit = off")
-            conn.execute("INSERT INTO heartbeats (kiosk_id, received_at, data) VALUES (%s, %s, %s)",
-                         (kiosk_id, received_at, Jsonb(data)))
-            conn.execute("UPDATE kiosks SET last_seen = %s, last_heartbeat = %s WHERE kiosk_id = %s",
-                         (received_at, Jsonb(data), kiosk_id))
-        self._run(work)
-
     def record_heartbeats(self, beats):
         if not beats:
             return
         latest = latest_per_kiosk(beats)
+        summaries = [heartbeat_columns(b[1]) for b in latest]
 
         def work(conn):
+            # A heartbeat lost in a crash is replaced 30 s later: not worth an fsync wait.
             conn.execute("SET LOCAL synchronous_commit = off")
             conn.execute("INSERT INTO heartbeats (kiosk_id, received_at, data) "
                          "SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::jsonb[])",
                          ([b[0] for b in beats], [b[2] for b in beats], [json.dumps(b[1]) for b in beats]))
-            conn.execute("UPDATE kiosks SET last_seen = b.at, last_heartbeat = b.data FROM "
-                         "unnest(%s::text[], %s::timestamptz[], %s::jsonb[]) AS b(kiosk_id, at, data) "
-                         "WHERE kiosks.kiosk_id = b.kiosk_id",
-                         ([b[0] for b in latest], [b[2] for b in latest], [json.dumps(b[1]) for b in latest]))
+            conn.execute("UPDATE kiosks SET last_seen = b.at, last_heartbeat = b.data, troubled = b.troubled, "
+                         "last_sync = b.last_sync, version_order = b.version_order, backlog = b.backlog FROM "
+                         "unnest(%s::text[], %s::timestamptz[], %s::jsonb[], %s::int[], %s::timestamptz[], "
+                         "%s::text[], %s::bigint[]) AS b(kiosk_id, at, data, troubled, last_sync, version_order, "
+                         "backlog) WHERE kiosks.kiosk_id = b.kiosk_id",
+                         ([b[0] for b in latest], [b[2] for b in latest], [json.dumps(b[1]) for b in latest],
+                          *[list(column) for column in zip(*summaries)]))
         self._run(work)
 
     def heartbeats(self, kiosk_id, since=None, limit=1000):
@@ -225,15 +214,3 @@ class PostgresStorage(OccupancyStore, Storage):
                          (name, make()))
             return conn.execute("SELECT value FROM web_secrets WHERE name = %s", (name,)).fetchone()["value"]
         return self._run(work)
-
-    def totals(self):
-        decisions = self._read("SELECT decision, sum(n)::bigint AS n FROM counts GROUP BY decision")
-        beats = self._read("SELECT count(*) AS n FROM heartbeats")
-        return {"decisions": {r["decision"]: r["n"] for r in decisions}, "heartbeats": beats[0]["n"]}
-
-    def kiosk(self, kiosk_id):
-        rows = self._read("SELECT kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat "
-                          "FROM kiosks WHERE kiosk_id = %s", (kiosk_id,))
-        if rows:
-            rows[0]["maintenance"] = bool(rows[0]["maintenance"])
-        return rows[0] if rows else None

@@ -9,9 +9,10 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
-from .base import EVENT_COLUMNS, Storage, StorageError, hourly, latest_per_kiosk
+from .base import EVENT_COLUMNS, Storage, StorageError, decision_sums, hourly, latest_per_kiosk
+from .fleet import heartbeat_columns
 from .occupancy import OccupancyStore
 
 CHUNK = 1000  # rows per INSERT: 18 parameters each, under SQLite's 32,766
@@ -24,11 +25,11 @@ def _ts(value: Optional[dt.datetime]) -> Optional[str]:
     return value.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
-def _time(text: Optional[str]) -> Optional[dt.datetime]:
+def _time(text: Any) -> Optional[dt.datetime]:
     return dt.datetime.fromisoformat(text) if text else None
 
 
-def _json(text: Optional[str]):
+def _json(text: Any) -> Any:
     return json.loads(text) if text else None
 
 
@@ -85,6 +86,8 @@ class SqliteStorage(OccupancyStore, Storage):
         return db.execute(sql, args).rowcount
 
     _stamp = staticmethod(_ts)
+    _unstamp = staticmethod(_time)
+    _unjson = staticmethod(_json)
 
     def _migrate(self, pending, latest: int) -> int:
         def work(db):
@@ -111,17 +114,6 @@ class SqliteStorage(OccupancyStore, Storage):
             "venue = excluded.venue, name = excluded.name",
             (kiosk_id, token_hash, venue, name, _ts(dt.datetime.now(dt.timezone.utc)))))
 
-    def kiosks(self, venue=None):
-        sql = ("SELECT kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat "
-               "FROM kiosks")
-        rows = self._read(sql + (" WHERE venue = ?" if venue is not None else "") + " ORDER BY kiosk_id",
-                          (venue,) if venue is not None else ())
-        for row in rows:
-            row["maintenance"] = bool(row["maintenance"])
-            row["created_at"], row["last_seen"] = _time(row["created_at"]), _time(row["last_seen"])
-            row["last_heartbeat"] = _json(row["last_heartbeat"])
-        return rows
-
     def set_maintenance(self, kiosk_id, on):
         return self._write(lambda db: db.execute(
             "UPDATE kiosks SET maintenance = ? WHERE kiosk_id = ?", (int(on), kiosk_id)).rowcount) > 0
@@ -143,10 +135,15 @@ class SqliteStorage(OccupancyStore, Storage):
                     [v for row in chunk for v in row])
                 new.update(r[0] for r in cursor.fetchall())
             stored = [r for r in given if r[1] in new]
+            counted = hourly(stored)
             db.executemany(
                 "INSERT INTO counts (kiosk_id, hour, decision, reason, n) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (kiosk_id, hour, decision, reason) DO UPDATE SET n = n + excluded.n",
-                [(k, _ts(h), d, r, n) for k, h, d, r, n in hourly(stored)])
+                [(k, _ts(h), d, r, n) for k, h, d, r, n in counted])
+            db.executemany(
+                "INSERT INTO decision_totals (shard, decision, n) VALUES (0, ?, ?) "
+                "ON CONFLICT (shard, decision) DO UPDATE SET n = n + excluded.n",
+                decision_sums(counted))
             return [r[1] for r in stored]
         return self._write(work)
 
@@ -192,23 +189,18 @@ class SqliteStorage(OccupancyStore, Storage):
 
     # ---- heartbeats ------------------------------------------------------------
 
-    def record_heartbeat(self, kiosk_id, data, received_at):
-        text, at = json.dumps(data, sort_keys=True), _ts(received_at)
-
-        def work(db):
-            db.execute("INSERT INTO heartbeats (kiosk_id, received_at, data) VALUES (?, ?, ?)",
-                       (kiosk_id, at, text))
-            db.execute("UPDATE kiosks SET last_seen = ?, last_heartbeat = ? WHERE kiosk_id = ?",
-                       (at, text, kiosk_id))
-        self._write(work)
-
     def record_heartbeats(self, beats):
         rows = [(k, _ts(at), json.dumps(data, sort_keys=True)) for k, data, at in beats]
-        latest = [(_ts(at), json.dumps(data, sort_keys=True), k) for k, data, at in latest_per_kiosk(beats)]
+        latest = []
+        for kiosk_id, data, at in latest_per_kiosk(beats):
+            troubled, last_sync, order, backlog = heartbeat_columns(data)
+            latest.append((_ts(at), json.dumps(data, sort_keys=True), troubled, _ts(last_sync), order, backlog,
+                           kiosk_id))
 
         def work(db):
             db.executemany("INSERT INTO heartbeats (kiosk_id, received_at, data) VALUES (?, ?, ?)", rows)
-            db.executemany("UPDATE kiosks SET last_seen = ?, last_heartbeat = ? WHERE kiosk_id = ?", latest)
+            db.executemany("UPDATE kiosks SET last_seen = ?, last_heartbeat = ?, troubled = ?, last_sync = ?, "
+                           "version_order = ?, backlog = ? WHERE kiosk_id = ?", latest)
         self._write(work)
 
     def heartbeats(self, kiosk_id, since=None, limit=1000):
@@ -266,18 +258,3 @@ class SqliteStorage(OccupancyStore, Storage):
                        (name, make()))
             return db.execute("SELECT value FROM web_secrets WHERE name = ?", (name,)).fetchone()[0]
         return self._write(work)
-
-    def totals(self):
-        decisions = self._read("SELECT decision, sum(n) AS n FROM counts GROUP BY decision")
-        beats = self._read("SELECT count(*) AS n FROM heartbeats")
-        return {"decisions": {r["decision"]: r["n"] for r in decisions}, "heartbeats": beats[0]["n"]}
-
-    def kiosk(self, kiosk_id):
-        rows = self._read("SELECT kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat "
-                          "FROM kiosks WHERE kiosk_id = ?", (kiosk_id,))
-        if not rows:
-            return None
-        row = rows[0]
-        row.update(maintenance=bool(row["maintenance"]), created_at=_time(row["created_at"]),
-                   last_seen=_time(row["last_seen"]), last_heartbeat=_json(row["last_heartbeat"]))
-        return row

@@ -25,9 +25,7 @@ from starlette.routing import Mount, Route
 
 from ..protocol import BadRequest
 from ..storage import StorageError
-from ..storage.base import utc_now
-from . import pages, views
-from .fleetcache import FleetCache
+from . import pages
 from .auth import Refused
 from .metrics import metrics_endpoint
 
@@ -93,9 +91,6 @@ def fleet_app(storage, settings, *, https_only: Optional[bool] = None, refresh: 
     app.state.templates = templates()
     app.state.refresh = refresh or max(int(settings.heartbeat_interval), 1)
     app.state.occupancy = pages.venue_occupancy
-    app.state.fleet_cache = FleetCache(lambda: views.fleet_rows(
-        storage.kiosks(), utc_now(), settings.heartbeat_interval, settings.min_version),
-        settings.heartbeat_interval)
     return app
 
 

@@ -1,6 +1,7 @@
 """``GET /metrics`` in Prometheus' text format (prometheus_client), read from
-the database at scrape time: every instance behind a balancer answers the
-same, and a restart loses nothing. Nothing here is about a person.
+the database at scrape time (a few thousand rows, not the events): every
+instance behind a balancer answers the same, and a restart loses nothing.
+Nothing here is about a person.
 
     ashyq_kiosks{state="offline"} 3.0
     ashyq_decisions_total{decision="admit"} 120453.0
@@ -13,8 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..health import STATES
 from ..storage.base import utc_now
-from .views import fleet_rows, state_totals
 
 
 class FleetCollector:
@@ -27,26 +28,22 @@ class FleetCollector:
         return []  # do not query the database when registering
 
     def collect(self):
-        rows = fleet_rows(self.storage.kiosks(), utc_now(), self.settings.heartbeat_interval,
-                          self.settings.min_version)
+        census = self.storage.fleet_census(now=utc_now(), interval=self.settings.heartbeat_interval,
+                                           min_version=self.settings.min_version)
         kiosks = GaugeMetricFamily("ashyq_kiosks", "Kiosks by state (offline: no heartbeat for "
                                    "3 intervals)", labels=["state"])
-        for state, n in state_totals(rows).items():
-            kiosks.add_metric([state], n)
+        for state in STATES:
+            kiosks.add_metric([state], census[state])
         yield kiosks
-        yield GaugeMetricFamily("ashyq_kiosks_with_problems", "Kiosks whose last heartbeat reports "
-                                "a problem", value=sum(1 for r in rows if r["problems"]))
+        yield GaugeMetricFamily("ashyq_kiosks_with_problems", "Online kiosks whose last heartbeat "
+                                "reports a problem", value=census["troubled"])
         yield GaugeMetricFamily("ashyq_kiosk_backlog", "Decisions waiting on kiosks, summed over "
-                                "their last heartbeats", value=sum(r["backlog"] or 0 for r in rows
-                                                                  if isinstance(r["backlog"], int)))
-        totals = self.storage.totals()
+                                "their last heartbeats", value=census["backlog"])
         decisions = CounterMetricFamily("ashyq_decisions", "Events ingested, by decision (kept "
                                         "past retention)", labels=["decision"])
-        for decision, n in sorted(totals["decisions"].items()):
+        for decision, n in self.storage.decision_totals().items():
             decisions.add_metric([decision or "none"], n)
         yield decisions
-        yield GaugeMetricFamily("ashyq_heartbeats_stored", "Heartbeats kept in the history "
-                                "(retention purges them)", value=totals["heartbeats"])
 
 
 def metrics_endpoint(storage, settings):

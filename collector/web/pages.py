@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from ..health import STATES
 from ..storage.base import utc_now
 from . import views
 from .auth import Refused, csrf_token, log_in, login_required, read_form, safe_next
@@ -68,14 +69,24 @@ async def logout(request: Request) -> Response:
 
 @login_required
 async def fleet(request: Request) -> Response:
-    user = request.state.user
-    rows = [r for r in await request.app.state.fleet_cache.rows() if views.sees_venue(user, r["venue"])]
+    """One screen of the fleet, ranked and counted by the database."""
+    user, state, now = request.state.user, request.app.state, utc_now()
     try:
-        page = views.page_of(rows, request.query_params.get("page"), request.query_params.get("state"))
+        number, only = views.fleet_query(request.query_params.get("page"), request.query_params.get("state"))
     except views.BadQuery as exc:
         raise Refused(str(exc), 400) from None
-    return render(request, "fleet.html", page=page, totals=views.state_totals(rows),
-                  venues=views.venues_of(user, page["rows"]))
+    asked = {"now": now, "interval": state.settings.heartbeat_interval,
+             "min_version": state.settings.min_version, "venues": views.visible_venues(user)}
+    census = await run_in_threadpool(lambda: state.storage.fleet_census(**asked))
+    totals = {s: census[s] for s in STATES}
+    try:
+        page = views.page_of(number, census[only] if only else sum(totals.values()), only)
+    except views.BadQuery as exc:
+        raise Refused(str(exc), 400) from None
+    kiosks = await run_in_threadpool(lambda: state.storage.fleet(
+        **asked, state=only, offset=page["offset"], limit=views.PAGE))
+    page["rows"] = [views.fleet_row(k, now, asked["interval"], asked["min_version"]) for k in kiosks]
+    return render(request, "fleet.html", page=page, totals=totals, venues=views.venues_of(user, page["rows"]))
 
 
 async def _visible_kiosk(request: Request) -> dict:
@@ -117,7 +128,6 @@ async def maintenance(request: Request) -> Response:
     found = await _visible_kiosk(request)
     await run_in_threadpool(request.app.state.storage.set_maintenance, found["kiosk_id"],
                             form.get("on") == "1")
-    request.app.state.fleet_cache.drop()  # the technician expects to see it at once
     return RedirectResponse(f"{request.app.state.prefix}/kiosks/{found['kiosk_id']}", 303)
 
 

@@ -17,14 +17,12 @@ import datetime as dt
 import io
 from typing import Iterable, Optional
 
-from ..health import kiosk_state, problems
+from ..health import RANK, STATES, kiosk_state, problems
+from ..protocol import parse_time
 
 ROLES = {"admin": "everything, and maintenance", "technician": "every kiosk, and maintenance",
          "manager": "only their venues' kiosks and dashboards"}
 OUTCOMES = ("admit", "deny", "staff")
-# Problems first: a kiosk that is down, then one that is up but unwell, then
-# one never heard from, then those a technician is already working on.
-RANK = {"offline": 0, "troubled": 1, "unknown": 2, "maintenance": 3, "online": 4}
 UTC = dt.timezone.utc
 PAGE = 100  # kiosks per screen of the fleet list
 
@@ -52,50 +50,55 @@ def venues_of(user: dict, kiosks: Iterable[dict]) -> list[str]:
     return sorted({k["venue"] for k in kiosks if sees_venue(user, k["venue"])})
 
 
-# ---- the fleet list -----------------------------------------------------------
+# ---- the fleet list ----------------------------------------------------------
+
+def visible_venues(user: dict) -> Optional[list[str]]:
+    """The venues whose kiosks the user may list; None for all of them."""
+    return None if user["role"] in ("admin", "technician") else list(user.get("venues") or [])
+
+
+def fleet_row(kiosk: dict, now: dt.datetime, interval: float, min_version: str = "") -> dict:
+    """A kiosk as the list shows it: state, last seen, version, backlog,
+    last sync and problems."""
+    beat = kiosk.get("last_heartbeat") or {}
+    return {"kiosk_id": kiosk["kiosk_id"], "name": kiosk.get("name") or "", "venue": kiosk.get("venue") or "",
+            "state": kiosk_state(kiosk.get("last_seen"), kiosk.get("maintenance", False), now, interval),
+            "problems": problems(beat, min_version=min_version, now=now), "last_seen": kiosk.get("last_seen"),
+            "version": beat.get("version"), "backlog": beat.get("backlog"),
+            "last_sync": parse_time(beat.get("last_sync")), "today": beat.get("today") or {}}
+
+
+def rank_of(row: dict) -> int:
+    return RANK["troubled"] if row["state"] == "online" and row["problems"] else RANK[row["state"]]
+
 
 def fleet_rows(kiosks: Iterable[dict], now: dt.datetime, interval: float,
                min_version: str = "") -> list[dict]:
-    """One row per kiosk: state, last seen, version, backlog, last sync and
-    problems; offline and troubled kiosks first."""
-    rows = []
-    for kiosk in kiosks:
-        beat = kiosk.get("last_heartbeat") or {}
-        state = kiosk_state(kiosk.get("last_seen"), kiosk.get("maintenance", False), now, interval)
-        found = problems(beat, min_version=min_version, now=now)
-        rows.append({"kiosk_id": kiosk["kiosk_id"], "name": kiosk.get("name") or "",
-                     "venue": kiosk.get("venue") or "", "state": state, "problems": found,
-                     "last_seen": kiosk.get("last_seen"), "version": beat.get("version"),
-                     "backlog": beat.get("backlog"), "last_sync": parse_time(beat.get("last_sync")),
-                     "today": beat.get("today") or {}})
-    key = lambda r: (RANK["troubled"] if r["state"] == "online" and r["problems"] else RANK[r["state"]],
-                     r["venue"], r["kiosk_id"])
-    return sorted(rows, key=key)
+    """A few kiosks' rows (a venue's), offline and troubled first; the whole
+    fleet is ranked by the database instead (storage/fleet.py)."""
+    rows = [fleet_row(kiosk, now, interval, min_version) for kiosk in kiosks]
+    return sorted(rows, key=lambda r: (rank_of(r), r["venue"], r["kiosk_id"]))
 
 
-def state_totals(rows: Iterable[dict]) -> dict:
-    totals = {state: 0 for state in ("online", "offline", "unknown", "maintenance")}
-    for row in rows:
-        totals[row["state"]] += 1
-    return totals
-
-
-def page_of(rows: list[dict], page: Optional[str], state: Optional[str] = None) -> dict:
-    """One page of the (sorted) fleet, optionally of one state: a list of
-    10,000 kiosks is read a screen at a time, problems on the first."""
-    if state and state not in RANK:
-        raise BadQuery(f"state is one of {', '.join(s for s in RANK if s != 'troubled')}")
-    if state:
-        rows = [r for r in rows if r["state"] == state]
+def fleet_query(page: Optional[str], state: Optional[str]) -> tuple[int, Optional[str]]:
+    """The list's ``page`` and ``state`` parameters, checked: (number, state)."""
+    if state and state not in STATES:
+        raise BadQuery(f"state is one of {', '.join(STATES)}")
     try:
         number = int(page or 1)
     except ValueError:
         raise BadQuery("page is a number") from None
-    pages = max((len(rows) + PAGE - 1) // PAGE, 1)
+    return number, state or None
+
+
+def page_of(number: int, count: int, state: Optional[str] = None) -> dict:
+    """Where screen ``number`` of a list of ``count`` kiosks starts: a list of
+    10,000 kiosks is read a screen at a time, problems on the first."""
+    pages = max((count + PAGE - 1) // PAGE, 1)
     if not 1 <= number <= pages:
         raise BadQuery(f"page is between 1 and {pages}")
-    return {"rows": rows[(number - 1) * PAGE:number * PAGE], "number": number, "pages": pages,
-            "first": (number - 1) * PAGE + 1, "count": len(rows), "state": state or ""}
+    return {"number": number, "pages": pages, "first": (number - 1) * PAGE + 1, "count": count,
+            "offset": (number - 1) * PAGE, "state": state or ""}
 
 
 def health_rows(beats: Iterable[dict], min_version: str = "") -> list[dict]:
@@ -105,14 +108,6 @@ def health_rows(beats: Iterable[dict], min_version: str = "") -> list[dict]:
              "last_sync": parse_time((b["data"] or {}).get("last_sync")),
              "problems": problems(b["data"], min_version=min_version, now=b["received_at"])}
             for b in beats]
-
-
-def parse_time(text) -> Optional[dt.datetime]:
-    try:
-        at = dt.datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        return None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 # ---- decisions per hour -------------------------------------------------------
