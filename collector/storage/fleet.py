@@ -1,5 +1,4 @@
-"""The fleet list, written once for both backends (the adapters of
-storage/occupancy.py, plus ``_unstamp`` and ``_unjson`` for what comes back):
+"""The fleet list, written once for both backends (storage/adapters.py):
 kiosks ranked, counted and paged by the database, so a screen of the list
 costs about the same with ten kiosks or ten thousand.
 
@@ -12,8 +11,9 @@ kind of heartbeat as those rules do.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import Optional, Sequence
 
+from .adapters import Adapters
 from ..health import MISSED, RANK, STATES, SYNC_WARNING, summary, version_order
 
 KIOSK = "kiosk_id, venue, name, maintenance, created_at, last_seen, last_heartbeat"
@@ -29,23 +29,9 @@ RANKS_OF = {state: ((RANK["troubled"], RANK["online"]) if state == "online" else
             for state in STATES}
 
 
-class FleetStore:
+class FleetStore(Adapters):
     """Kiosks as the fleet page and /metrics read them."""
 
-    if TYPE_CHECKING:  # the adapters each backend provides
-        param: str
-        def _read(self, sql: str, args: Sequence = ()) -> list[dict]: ...
-        def _tx(self, work: Callable[[Any], Any]) -> Any: ...
-        @staticmethod
-        def _all(db: Any, sql: str, args: Any = ()) -> list[dict]: ...
-        @staticmethod
-        def _exec(db: Any, sql: str, args: Any = ()) -> int: ...
-        @staticmethod
-        def _stamp(value: Optional[dt.datetime]) -> Any: ...
-        @staticmethod
-        def _unstamp(value: Any, /) -> Optional[dt.datetime]: ...
-        @staticmethod
-        def _unjson(value: Any, /) -> Any: ...
 
     def _select(self, sql: str, args: Sequence = ()) -> list[dict]:
         return self._read(sql.replace("?", self.param), args)

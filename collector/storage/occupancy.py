@@ -1,13 +1,13 @@
-"""Occupancy storage, written once for both backends: a mixin over four small
-adapters each backend provides (``_tx``, ``_all``, ``_exec``, ``_stamp``).
-SQL is written with ``?`` placeholders; PostgreSQL's adapter turns them into
+"""Occupancy storage, written once for both backends: a mixin over the small
+adapters each backend provides (storage/adapters.py). SQL is written with ``?`` placeholders; PostgreSQL's adapter turns them into
 ``%s``. Times come back as aware datetimes from both.
 """
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Optional
 
+from .adapters import Adapters
 from ..occupancy import venue_figure, venue_limit
 
 UPSERT = (
@@ -21,17 +21,9 @@ DOORS = ("SELECT kiosk_id, door, entries, exits, adjust, changes, updated_at FRO
 LIMIT = "SELECT capacity, limit_text, updated_at, updated_by FROM venue_limits WHERE venue = ?"
 
 
-class OccupancyStore:
+class OccupancyStore(Adapters):
     """Venue occupancy: per door per period, the venue's limit, the day's curve."""
 
-    if TYPE_CHECKING:  # the adapters each backend provides
-        def _tx(self, work: Callable[[Any], Any]) -> Any: ...
-        @staticmethod
-        def _all(db: Any, sql: str, args: Any = ()) -> list[dict]: ...
-        @staticmethod
-        def _exec(db: Any, sql: str, args: Any = ()) -> int: ...
-        @staticmethod
-        def _stamp(value: Optional[dt.datetime]) -> Any: ...
 
     def record_occupancy(self, kiosk_id: str, report: dict, received_at: dt.datetime) -> dict:
         """Keep a door's counts (if newer than those kept) and answer with the
