@@ -89,12 +89,16 @@ def register(url: str, kiosks: list[str]) -> None:
                            [(k, hash_token(f"tok-{k}"), f"venue-{n // 3}") for n, k in enumerate(kiosks)])
 
 
-def count_rows(url: str) -> tuple[int, int]:
+def count_rows(url: str) -> tuple[int, int, tuple[int, int]]:
+    """Rows, distinct ids, and what the hourly counts and the decision
+    totals add up to (each must equal the rows: nothing counted twice)."""
     import psycopg
     with psycopg.connect(url) as conn:
         total = conn.execute("SELECT count(*) FROM events").fetchone()[0]
         distinct = conn.execute("SELECT count(DISTINCT id) FROM events").fetchone()[0]
-    return total, distinct
+        counted = conn.execute("SELECT coalesce(sum(n), 0) FROM counts").fetchone()[0]
+        totalled = conn.execute("SELECT coalesce(sum(n), 0) FROM decision_totals").fetchone()[0]
+    return total, distinct, (int(counted), int(totalled))
 
 
 def run(args, port: int, url: str, log) -> tuple[dict, float, float, tuple[float, float]]:
@@ -160,17 +164,17 @@ def main(argv=None) -> int:
         log_path = os.path.join(tempfile.gettempdir(), f"bench-collector-{os.getpid()}.log")
         with open(log_path, "ab") as log:
             load, start, end, (killed, back) = run(args, free_port(), url, log)
-        total, distinct = count_rows(url)
-    lines = report(args, load, end - start, (killed, back), total, distinct, pg.bin, log_path)
+        total, distinct, sums = count_rows(url)
+    lines = report(args, load, end - start, (killed, back), total, distinct, pg.bin, log_path, sums)
     (print if args.no_record else lambda *_: None)("\n".join(lines))
     if not args.no_record:
         record("Collector under a fleet's load (bench/bench_collector.py)", lines)
     lost = len(set(load["generated"]) - set(load["acknowledged"]))
-    return 0 if lost == 0 and total == distinct else 1
+    return 0 if lost == 0 and total == distinct == sums[0] == sums[1] else 1
 
 
 def report(args, load: dict, seconds: float, outage: tuple[float, float], total: int, distinct: int,
-           pg_bin: str, log_path: str) -> list[str]:
+           pg_bin: str, log_path: str, sums: tuple[int, int]) -> list[str]:
     generated, acknowledged = set(load["generated"]), set(load["acknowledged"])
     lost = len(generated - acknowledged)
     rate = sum(n for _, n in load["acked"]) / seconds
@@ -202,7 +206,9 @@ def report(args, load: dict, seconds: float, outage: tuple[float, float], total:
         f"- Across the restart: {len(generated):,} events generated, {total:,} rows in "
         f"PostgreSQL ({distinct:,} distinct ids), **{lost} lost, {total - distinct} duplicated**; "
         f"{load['sync_failures']} batch attempts failed and were resent, {load['duplicates']} "
-        f"events answered as duplicates on resend, {distinct - len(acknowledged)} stored but never acknowledged.",
+        f"events answered as duplicates on resend, {distinct - len(acknowledged)} stored but never acknowledged; "
+        f"the hourly counts add up to {sums[0]:,} and the decision totals to {sums[1]:,} "
+        f"({'both' if sums[0] == sums[1] == total else 'NOT both'} the rows stored).",
         f"- Failures by kind: {dict(sorted(load['failures'].items())) or 'none'}; collector log {log_path}.",
     ]
 

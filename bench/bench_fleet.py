@@ -41,8 +41,8 @@ SELECT 'k' || lpad(mod(g, %(k)s)::text, 5, '0'), 'e' || g, t, t + interval '2 se
        '********' || lpad(mod(g, 10000)::text, 4, '0'),
        md5(g::text) || md5((g + 1)::text) || left(md5((g + 2)::text), 16),
        {PG_DECISION[1]}, {PG_DECISION[0]}, {PG_DECISION[2]}, 180, 0, 1
-FROM (SELECT g, now() - (%(n)s - g) * (interval '{DAYS} days' / %(n)s) AS t
-      FROM generate_series(%(start)s, %(stop)s) AS g) AS s"""
+FROM (SELECT g, now() - (%(n)s::bigint - g) * (interval '{DAYS} days' / %(n)s::bigint) AS t
+      FROM generate_series(%(start)s::bigint, %(stop)s::bigint) AS g) AS s"""
 PG_COUNTS = ("INSERT INTO counts (kiosk_id, hour, decision, reason, n) "
              "SELECT kiosk_id, date_trunc('hour', at), decision, reason, count(*) FROM events GROUP BY 1, 2, 3, 4")
 PG_HISTORY = f"""
@@ -141,18 +141,21 @@ def run(url: str, label: str, kiosks: int, events: int, requests: int) -> list[s
     bulk(storage, kiosks, events)
     storage.put_user("manager", hash_password(PASSWORD), "manager", ["venue-0001", "venue-0500", "venue-2499"])
     counted = storage._read("SELECT count(*) AS n FROM events")[0]["n"]
+    hourly = storage._read("SELECT sum(n) AS n FROM counts")[0]["n"]
+    assert counted == events == hourly == sum(storage.decision_totals().values()), (counted, hourly)
     seeded = time.perf_counter() - started
     with FleetSite(url, storage=storage) as site:
         tech, manager = site.login("tech"), site.login("manager")
         last = (kiosks + 3 + 99) // 100  # the site adds its three kiosks
+        kiosk, venue = f"k{42 % kiosks:05d}", f"venue-{10 % ((kiosks + 3) // 4):04d}"
         figures = {
             "fleet list, first screen (problems first)": timed(tech, "/fleet/", requests),
             "fleet list, last screen": timed(tech, f"/fleet/?page={last}", requests),
             "fleet list, offline only": timed(tech, "/fleet/?state=offline", requests),
             "fleet list, a manager's 3 venues": timed(manager, "/fleet/", requests),
-            "kiosk page (100 heartbeats, a day's hours)": timed(tech, "/fleet/kiosks/k00042", requests),
-            "venue dashboard (today)": timed(tech, "/fleet/venues/venue-0010", requests),
-            "venue counts, CSV": timed(tech, "/fleet/venues/venue-0010/counts.csv", requests),
+            "kiosk page (100 heartbeats, a day's hours)": timed(tech, f"/fleet/kiosks/{kiosk}", requests),
+            "venue dashboard (today)": timed(tech, f"/fleet/venues/{venue}", requests),
+            "venue counts, CSV": timed(tech, f"/fleet/venues/{venue}/counts.csv", requests),
             "/metrics": timed(tech, "/metrics", requests),
         }
     storage.close()
