@@ -124,7 +124,8 @@ class Load:
                 self.figures["beat_times"].append(time.monotonic())
                 return
             self.failed(f"heartbeat {status}")
-        except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+        except (OSError, asyncio.IncompleteReadError, TimeoutError, RuntimeError) as exc:
+            # RuntimeError: uvloop refuses a write on a connection the collector's death closed.
             self.failed(f"heartbeat {type(exc).__name__}")
         self.figures["beat_failures"] += 1
 
@@ -147,7 +148,7 @@ class Load:
                     self.figures["acked"].append((time.monotonic(), len(ids)))
                     return conn if size else close(conn)
                 self.failed(f"sync {status}")
-            except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as exc:
+            except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError, RuntimeError) as exc:
                 self.failed(f"sync {type(exc).__name__}")
             self.figures["sync_failures"] += 1
             close(conn)

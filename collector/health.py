@@ -39,15 +39,17 @@ def kiosk_state(last_seen: Optional[dt.datetime], maintenance: bool, now: dt.dat
 
 
 def version_key(version) -> tuple:
-    """"0.10.2" > "0.9": numeric parts compared as numbers."""
-    return tuple(int(part) for part in re.findall(r"\d+", str(version or "")))
+    """"0.10.2" > "0.9": numeric parts compared as numbers; at most eight
+    parts of at most nine digits each (a 5,000-digit "version" is a kiosk's
+    bug, not a reason to fail its heartbeat)."""
+    return tuple(min(int(part[:10]), 10**9 - 1) for part in re.findall(r"\d+", str(version or ""))[:8])
 
 
 def version_order(version) -> str:
     """``version_key`` as text whose order is the same, for SQL to compare:
     each number padded to nine digits, no separator, so every collation
     orders it as bytes ("0.10" -> "000000000000000010")."""
-    return "".join(f"{min(part, 10**9 - 1):09d}" for part in version_key(version))
+    return "".join(f"{part:09d}" for part in version_key(version))
 
 
 def summary(beat: dict) -> dict:
@@ -58,7 +60,7 @@ def summary(beat: dict) -> dict:
     backlog = beat.get("backlog")
     return {"troubled": int(bool(steady_problems(beat))), "last_sync": parse_time(beat.get("last_sync")),
             "version_order": version_order(beat.get("version")),
-            "backlog": backlog if isinstance(backlog, int) and not isinstance(backlog, bool) else None}
+            "backlog": backlog if type(backlog) is int and 0 <= backlog < 2**53 else None}
 
 
 def steady_problems(beat: Optional[dict]) -> list[str]:

@@ -94,9 +94,34 @@ def depth(value, limit: int = MAX_DEPTH) -> int:
     return level
 
 
+# PostgreSQL keeps neither NUL in text nor a lone surrogate, and JSON carries
+# both as \u escapes (UTF-8 itself cannot). Heartbeats of many kiosks, and
+# under load their batches too, are written together: one such string would
+# fail everyone's write. Both databases get U+FFFD in its place instead.
+UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value):
+    r"""``value`` with NUL and lone surrogates replaced by U+FFFD in every
+    string and key (a pair of surrogates arrives already joined).
+
+    >>> print(ascii(storable({"a\x00": ["b\ud800", 1]})))
+    {'a\ufffd': ['b\ufffd', 1]}
+    """
+    if isinstance(value, str):
+        return UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    return value
+
+
 def parse_json(raw: bytes, *, max_depth: int = MAX_DEPTH):
     """JSON, or BadRequest: malformed, not UTF-8, or nested past ``max_depth``
-    (the C parser recurses, so a 100,000-deep body would otherwise crash it)."""
+    (the C parser recurses, so a 100,000-deep body would otherwise crash it).
+    Text no database here can keep is made storable (``storable``)."""
     try:
         value = json.loads(raw)
     except RecursionError:
@@ -105,7 +130,7 @@ def parse_json(raw: bytes, *, max_depth: int = MAX_DEPTH):
         raise BadRequest(f"body is not JSON: {str(exc)[:80]}") from None
     if depth(value, max_depth) > max_depth:
         raise BadRequest(f"JSON nested deeper than {max_depth}")
-    return value
+    return storable(value) if UNSTORABLE_ESCAPE.search(raw) else value
 
 
 def _text(value) -> Optional[str]:

@@ -257,6 +257,38 @@ def test_a_heartbeat_is_kept_and_answered_with_settings(served):
     assert too_big.status_code == 413
 
 
+def test_one_kiosks_unstorable_text_fails_nobody_elses_write(served):
+    """NUL and lone surrogates (PostgreSQL keeps neither; JSON carries both),
+    a 5,000-digit version and a backlog past any integer column, from one
+    kiosk, written in the same transaction as another kiosk's heartbeat:
+    both are stored, the odd text as U+FFFD, and nobody gets a 500."""
+    collector = served(heartbeat_flush=3)  # both heartbeats go in one write
+    odd = {"version": "9" * 5000, "backlog": 10**30, "note": "a\x00b", "x\ud800": "\udc00y",
+           "devices": {"scanner\x00": False}}
+    sent = {"door-1": json.dumps(odd), "door-2": json.dumps({"version": "0.2.0", "backlog": 3})}
+    with httpx.Client(base_url=collector.direct_url) as client:
+        for kiosk, body in sent.items():
+            answer = client.post(f"/v1/kiosks/{kiosk}/heartbeat", content=body, headers={
+                "Authorization": f"Bearer tok-{kiosk}", "Content-Type": "application/json"})
+            assert answer.status_code == 200, answer.text
+        events = [{"id": "p1", "reason": "r\x00", "extra": {"k": "\ud800"}}, {"id": "p\x002"}]
+        mine = client.post(EVENTS, content=json.dumps({"events": events}), headers=AUTH)
+        theirs = client.post("/v1/kiosks/door-2/events", json={"events": [{"id": "q1"}]},
+                             headers={"Authorization": "Bearer tok-door-2"})
+    assert mine.json() == {"stored": ["p1", "p\ufffd2"], "duplicates": []}
+    assert theirs.json() == {"stored": ["q1"], "duplicates": []}
+    deadline = time.monotonic() + 60
+    while not all(k["last_seen"] for k in collector.storage.kiosks()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    beats = {k["kiosk_id"]: k["last_heartbeat"] for k in collector.storage.kiosks()}
+    assert beats["door-2"] == {"version": "0.2.0", "backlog": 3}
+    assert beats["door-1"]["note"] == "a\ufffdb" and beats["door-1"]["x\ufffd"] == "\ufffdy"
+    assert {e["id"]: e["reason"] for e in collector.events()} == {"p1": "r\ufffd", "p\ufffd2": None,
+                                                                  "q1": None}
+    census = collector.storage.fleet_census(now=collector.storage.kiosks()[0]["last_seen"], interval=30)
+    assert (census["online"], census["troubled"], census["backlog"]) == (2, 1, 3)
+
+
 def _sql(storage_url: str, statement: str) -> None:
     """One statement on the database behind the collector's back."""
     if storage_url.startswith("postgresql"):

@@ -1,6 +1,7 @@
 """Occupancy storage, written once for both backends: a mixin over the small
-adapters each backend provides (storage/adapters.py). SQL is written with ``?`` placeholders; PostgreSQL's adapter turns them into
-``%s``. Times come back as aware datetimes from both.
+adapters each backend provides (storage/adapters.py). SQL is written with
+``?`` placeholders; PostgreSQL's adapter turns them into ``%s``. Times come
+back as aware datetimes from both.
 """
 from __future__ import annotations
 
