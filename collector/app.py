@@ -81,6 +81,8 @@ class HeartbeatWriter:
                 await run_in_threadpool(self.storage.record_heartbeats, batch)
             except StorageError as exc:
                 log.error("%d heartbeats not stored: %s", len(batch), exc)
+            except Exception:  # a bug here must not end every later round of heartbeats
+                log.exception("%d heartbeats not stored", len(batch))
 
     async def run(self) -> None:
         try:

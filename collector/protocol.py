@@ -154,9 +154,9 @@ def parse_time(value) -> Optional[dt.datetime]:
         return None
     try:
         at = dt.datetime.fromisoformat(value)
-    except ValueError:
+        return (at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):  # "0001-01-01T00:00+05:00" is before year 1 in UTC
         return None
-    return (at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
 
 
 def event_row(kiosk_id: str, event: dict, received: dt.datetime) -> tuple:

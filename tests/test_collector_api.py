@@ -259,23 +259,25 @@ def test_a_heartbeat_is_kept_and_answered_with_settings(served):
 
 def test_one_kiosks_unstorable_text_fails_nobody_elses_write(served):
     """NUL and lone surrogates (PostgreSQL keeps neither; JSON carries both),
-    a 5,000-digit version and a backlog past any integer column, from one
-    kiosk, written in the same transaction as another kiosk's heartbeat:
+    a 5,000-digit version, a backlog past any integer column and times
+    outside Python's years in UTC, from one kiosk, written in the same
+    transaction as another kiosk's heartbeat:
     both are stored, the odd text as U+FFFD, and nobody gets a 500."""
     collector = served(heartbeat_flush=3)  # both heartbeats go in one write
     odd = {"version": "9" * 5000, "backlog": 10**30, "note": "a\x00b", "x\ud800": "\udc00y",
-           "devices": {"scanner\x00": False}}
+           "devices": {"scanner\x00": False}, "last_sync": "0001-01-01T00:00:00+05:00"}
     sent = {"door-1": json.dumps(odd), "door-2": json.dumps({"version": "0.2.0", "backlog": 3})}
     with httpx.Client(base_url=collector.direct_url) as client:
         for kiosk, body in sent.items():
             answer = client.post(f"/v1/kiosks/{kiosk}/heartbeat", content=body, headers={
                 "Authorization": f"Bearer tok-{kiosk}", "Content-Type": "application/json"})
             assert answer.status_code == 200, answer.text
-        events = [{"id": "p1", "reason": "r\x00", "extra": {"k": "\ud800"}}, {"id": "p\x002"}]
+        events = [{"id": "p1", "reason": "r\x00", "extra": {"k": "\ud800"}}, {"id": "p\x002"},
+                  {"id": "p3", "at": "9999-12-31T23:59:59-12:00"}]  # after year 9999 in UTC
         mine = client.post(EVENTS, content=json.dumps({"events": events}), headers=AUTH)
         theirs = client.post("/v1/kiosks/door-2/events", json={"events": [{"id": "q1"}]},
                              headers={"Authorization": "Bearer tok-door-2"})
-    assert mine.json() == {"stored": ["p1", "p\ufffd2"], "duplicates": []}
+    assert mine.json() == {"stored": ["p1", "p\ufffd2", "p3"], "duplicates": []}
     assert theirs.json() == {"stored": ["q1"], "duplicates": []}
     deadline = time.monotonic() + 60
     while not all(k["last_seen"] for k in collector.storage.kiosks()) and time.monotonic() < deadline:
@@ -284,9 +286,13 @@ def test_one_kiosks_unstorable_text_fails_nobody_elses_write(served):
     assert beats["door-2"] == {"version": "0.2.0", "backlog": 3}
     assert beats["door-1"]["note"] == "a\ufffdb" and beats["door-1"]["x\ufffd"] == "\ufffdy"
     assert {e["id"]: e["reason"] for e in collector.events()} == {"p1": "r\ufffd", "p\ufffd2": None,
-                                                                  "q1": None}
-    census = collector.storage.fleet_census(now=collector.storage.kiosks()[0]["last_seen"], interval=30)
+                                                                  "p3": None, "q1": None}
+    now = collector.storage.kiosks()[0]["last_seen"]
+    census = collector.storage.fleet_census(now=now, interval=30)
     assert (census["online"], census["troubled"], census["backlog"]) == (2, 1, 3)
+    from collector.web.views import fleet_row  # and the fleet page can show it
+    assert fleet_row(collector.storage.kiosk("door-1"), now, 30)["problems"] == [
+        "scanner\ufffd not connected", f"{10**30} decisions not synced"]
 
 
 def _sql(storage_url: str, statement: str) -> None:
