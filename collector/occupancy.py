@@ -77,7 +77,7 @@ def venue_limit(row: Optional[dict]) -> Optional[int]:
     capacity = (row or {}).get("capacity") or 0
     try:
         if not text.endswith("%"):
-            return int(text) if text and int(text) > 0 else None
+            return int(text) if text and 0 < int(text) <= MAX_COUNT else None
         share = float(text[:-1])
     except ValueError:
         return None

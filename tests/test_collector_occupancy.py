@@ -81,6 +81,7 @@ def test_the_heartbeat_answer_carries_the_venue_total(served):
 
 
 def test_a_limit_that_makes_no_sense_is_refused(storage):
-    for limit, capacity in (("forty", 0), ("40%", 0), ("-3", 0), ("150%", 100)):
+    for limit, capacity in (("forty", 0), ("40%", 0), ("-3", 0), ("150%", 100), ("1" + "0" * 30, 0),
+                            ("50%", 10**30), ("50%", -5)):
         with pytest.raises(ValueError):
             storage.set_venue_limit("cinema", limit=limit, capacity=capacity)

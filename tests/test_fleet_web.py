@@ -241,6 +241,8 @@ def test_a_venue_manager_sets_the_limit_and_a_technician_cannot(site):
     assert site.storage.venue_occupancy("cafe-12")["limit"] == 60
     assert boss.post("/fleet/venues/cafe-12/limit",
                      data={"csrf": token, "limit": "lots", "capacity": "200"}).status_code == 400
+    huge = boss.post("/fleet/venues/cafe-12/limit", data={"csrf": token, "limit": "50%", "capacity": "9" * 30})
+    assert huge.status_code == 400 and "capacity must be between 0 and" in huge.text  # not a 503
     assert boss.post("/fleet/venues/cafe-12/limit", data={"limit": "10"}).status_code == 403  # no CSRF token
     tech = site.login("tech")
     assert 'id="set-limit"' not in tech.get("/fleet/venues/cafe-12").text

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Optional
 
 from .adapters import Adapters
-from ..occupancy import venue_figure, venue_limit
+from ..occupancy import MAX_COUNT, venue_figure, venue_limit
 
 UPSERT = (
     "INSERT INTO occupancy (kiosk_id, period, venue, door, entries, exits, adjust, changes, "
@@ -72,6 +72,8 @@ class OccupancyStore(Adapters):
         """A venue manager's limit ("" none, "120", "40%" of ``capacity``);
         ValueError for anything else. It goes to the doors with their next
         heartbeat answer."""
+        if not 0 <= capacity <= MAX_COUNT:  # the column is a 64-bit integer; a venue is far smaller
+            raise ValueError(f"capacity must be between 0 and {MAX_COUNT:,} people")
         if str(limit).strip() and venue_limit({"limit_text": limit, "capacity": capacity}) is None:
             raise ValueError(f"{limit!r} is not a limit like 120 or \"40%\" (with a capacity)")
         at = at or dt.datetime.now(dt.timezone.utc)

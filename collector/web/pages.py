@@ -147,7 +147,9 @@ async def venue_limit(request: Request) -> Response:
                                 limit=(form.get("limit") or "").strip(), capacity=capacity,
                                 by=request.state.user["username"])
     except ValueError as exc:
-        raise Refused(str(exc) if "limit" in str(exc) else "capacity must be a whole number", 400) from None
+        said = str(exc)  # ours name the limit or the capacity; int()'s does not
+        raise Refused(said if "limit" in said or "capacity" in said else "capacity must be a whole number",
+                      400) from None
     return RedirectResponse(f"{request.app.state.prefix}/venues/{venue}", 303)
 
 
