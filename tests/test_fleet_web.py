@@ -50,6 +50,19 @@ def test_a_stranger_is_sent_to_log_in_and_a_wrong_password_gets_nothing(site):
     assert answer.status_code == 303 and answer.headers["location"] == "/fleet/"
 
 
+def test_a_nul_in_a_path_or_a_form_is_a_clear_refusal_not_a_database_error(site):
+    """PostgreSQL refuses NUL in any text, so a %00 must stop at the edge
+    (before it read as "the database is not answering", a 503)."""
+    tech = site.login("tech")
+    for path in ("/fleet/kiosks/door-1%00", "/fleet/venues/cafe%0012", "/fleet/venues/%00/counts.csv"):
+        answer = tech.get(path)
+        assert answer.status_code == 404 and "that you may see" in answer.text, path
+    stranger = site.client()
+    token = csrf_of(stranger.get("/fleet/login").text)
+    answer = stranger.post("/fleet/login", data={"csrf": token, "username": "tech\x00", "password": PASSWORD})
+    assert answer.status_code == 400 and "NUL" in answer.text
+
+
 def test_every_form_post_needs_this_sessions_csrf_token(site):
     stranger = site.client()
     stranger.get("/fleet/login")

@@ -56,6 +56,8 @@ async def read_form(request: Request) -> dict:
         form = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=20))
     except (UnicodeDecodeError, ValueError):
         raise Refused("the form is not readable", 400) from None
+    if any("\x00" in key or "\x00" in value for key, value in form.items()):
+        raise Refused("a form field holds a NUL character (%00)", 400)
     expected = request.session.get("csrf")
     if not expected or not hmac.compare_digest(form.get("csrf", "").encode(), expected.encode()):
         raise Refused("the form expired or came from another site: reload the page and try again", 403)

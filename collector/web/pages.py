@@ -90,7 +90,7 @@ async def fleet(request: Request) -> Response:
 
 
 async def _visible_kiosk(request: Request) -> dict:
-    kiosk_id = request.path_params["kiosk_id"]
+    kiosk_id = _named(request, "kiosk_id", "kiosk")
     found = await run_in_threadpool(request.app.state.storage.kiosk, kiosk_id)
     if found is None or not views.sees_venue(request.state.user, found["venue"]):
         raise Refused(f"no kiosk {kiosk_id[:64]} that you may see", 404)
@@ -136,7 +136,7 @@ async def venue_limit(request: Request) -> Response:
     """A venue manager sets the limit: people ("120") or a share of the
     capacity ("40%"); the doors hear it with their next heartbeat answer."""
     form = await read_form(request)
-    venue = request.path_params["venue"]
+    venue = _named(request, "venue", "venue")
     if not views.sees_venue(request.state.user, venue) or not await _kiosks(request, venue):
         raise Refused(f"no venue {venue[:64]} that you may see", 404)
     if not views.may_set_limit(request.state.user, venue):
@@ -154,7 +154,7 @@ async def venue_limit(request: Request) -> Response:
 
 
 async def _venue_counts(request: Request):
-    venue = request.path_params["venue"]
+    venue = _named(request, "venue", "venue")
     if not views.sees_venue(request.state.user, venue) or not await _kiosks(request, venue):
         raise Refused(f"no venue {venue[:64]} that you may see", 404)
     day, since, until = _day(request)
@@ -197,6 +197,15 @@ async def venue_occupancy(request: Request, venue: str) -> Optional[dict]:
     figure["curve"] = occupancy_curve(history, figure.get("limit"),
                                       title=f"People inside {venue} over {figure['period']}")
     return figure
+
+
+def _named(request: Request, key: str, what: str) -> str:
+    """A kiosk or venue named in the path; one with a NUL (``%00``) cannot
+    exist, and PostgreSQL would refuse to even look it up."""
+    name = request.path_params[key]
+    if "\x00" in name:
+        raise Refused(f"no {what} {name[:64]!r} that you may see", 404)
+    return name
 
 
 def _day_links(day: dt.date) -> dict:
