@@ -57,8 +57,8 @@ def test_a_venue_manager_limit_goes_back_to_the_doors(storage):
 
 
 @pytest.fixture
-def served(tmp_path):
-    with Collector(str(tmp_path / "c.sqlite"), tokens={"in-1": "a", "out-1": "b"},
+def served(storage_url):
+    with Collector(storage_url, tokens={"in-1": "a", "out-1": "b"},
                    venue="cinema", settings=Settings(), proxy=False) as collector:
         yield collector
 
@@ -78,6 +78,8 @@ def test_the_heartbeat_answer_carries_the_venue_total(served):
     assert (figure["total"], len(figure["doors"]), len(figure["history"])) == (7, 2, 2)
     refused = httpx.get(f"{served.direct_url}/api/venues/cinema/occupancy")
     assert refused.status_code == 401 and "error" in refused.json()
+    nul = httpx.get(f"{served.direct_url}/api/venues/cin%00ema/occupancy", headers={"Authorization": "Bearer b"})
+    assert nul.status_code == 401 and "error" in nul.json()
 
 
 def test_a_limit_that_makes_no_sense_is_refused(storage):
