@@ -20,7 +20,7 @@ import numpy as np
 from kiosk.core.errors import DeviceError
 
 from .camera_capture import FolderCapture, open_capture, preview, region, source_kind  # noqa: F401 - re-exported
-from .camera_gate import IdleGate, RepeatFilter, is_document, look
+from .camera_gate import Confirmations, IdleGate, RepeatFilter, is_document, look
 from .decoders import Decoder, grey, make_decoder
 
 log = logging.getLogger("ashyq.camera")
@@ -41,7 +41,9 @@ class CameraScanner:
     sources run on their own media time). ``gate``: skip decoding frames
     with nothing code-like in view or nothing changed (drivers/camera_gate.py);
     False decodes every frame. Only payloads that parse as an IIN or an MRZ
-    are scans: with every symbology tried, the check digits reject noise.
+    are scans: with every symbology tried, the check digits reject noise;
+    and only once ``confirm_reads`` decoded frames within two seconds gave
+    them (drivers/camera_gate.py, Confirmations).
 
     Callbacks run on the camera's threads: ``when_scanned(payload)``,
     ``when_frame(rgb)`` (160x120x3 uint8, at most five a second),
@@ -56,7 +58,7 @@ class CameraScanner:
                  preview: bool = False, loop: bool = False, realtime: bool = True,
                  live: Optional[bool] = None, reconnect_interval: float = 0.5,
                  max_reconnect_interval: float = 8.0, clock: Callable[[], float] = time.monotonic,
-                 gate: bool = True):
+                 gate: bool = True, confirm_reads: int = 2):
         self.source = source
         self.size, self.fps = (width, height), fps
         if roi and (len(roi) != 4 or roi[2] <= 0 or roi[3] <= 0 or min(roi[:2]) < 0):
@@ -64,6 +66,7 @@ class CameraScanner:
         self.roi = tuple(roi) if roi else ()
         self.decoder: Decoder = make_decoder(decoder) if isinstance(decoder, str) else decoder
         self.repeats = RepeatFilter(repeat_seconds)
+        self.confirmations = Confirmations(confirm_reads)
         self.gate = IdleGate() if gate else None
         self._last_read: list[bytes] = []  # what the last decode gave: "same" frames reuse it
         self.kind = source_kind(source)
@@ -265,7 +268,10 @@ class CameraScanner:
             payloads = self.decoder.decode(frame)
             self.decode_seconds += time.perf_counter() - started
             self.frames_decoded += 1
-            self._last_read = [p for p in payloads if is_document(p)]
+            read = [p for p in payloads if is_document(p)]
+            self._last_read = self.confirmations.confirm(read, now)
+            if self.gate is not None and len(self._last_read) < len(set(read)):
+                self.gate.look_again()  # only another decoded frame can confirm it
             if not self._healthy:
                 log.warning("camera %s decoder works again", self.source)
                 self._healthy = True

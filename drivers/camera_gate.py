@@ -67,6 +67,11 @@ class IdleGate:
         self._last: Optional[np.ndarray] = None  # thumbnail of the last decoded frame
         self._decoded_at = float("-inf")
 
+    def look_again(self) -> None:
+        """Decode the next code-like frame even if nothing changed: the last
+        decode read something not yet confirmed (``Confirmations``)."""
+        self._last = None
+
     def is_code_like(self, summary: Look) -> bool:
         return summary.score >= self.code_level
 
@@ -97,6 +102,33 @@ def is_document(payload: bytes) -> bool:
     except DocumentError:
         return False
     return True
+
+
+class Confirmations:
+    """Pure: which payloads ``reads`` decoded frames within ``window`` seconds
+    have given. A card held up is read in frame after frame; a misread (a
+    motion-blurred Code 128 read as another person's valid IIN, seen once in
+    a presentation bench) comes from one frame.
+
+        >>> confirm = Confirmations()
+        >>> confirm.confirm([b"871008401427"], now=0.0), confirm.confirm([b"871008401427"], now=0.07)
+        ([], [b'871008401427'])
+    """
+
+    # window: generous, so a decoder four times slower (a Pi 4) or a frame
+    # lost to blur between the two reads still confirms.
+    def __init__(self, reads: int = 2, window: float = 2.0):
+        self.reads, self.window = reads, window
+        self._times: dict[bytes, list[float]] = {}  # payload -> when decoded frames gave it
+
+    def confirm(self, payloads: list[bytes], now: float) -> list[bytes]:
+        for payload in dict.fromkeys(payloads):
+            self._times.setdefault(payload, []).append(now)
+        for payload, times in list(self._times.items()):
+            times[:] = [t for t in times if now - t <= self.window][-self.reads:]
+            if not times:
+                del self._times[payload]
+        return [p for p in dict.fromkeys(payloads) if len(self._times[p]) >= self.reads]
 
 
 class RepeatFilter:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from drivers.camera import CameraScanner, RepeatFilter
+from drivers.camera_gate import Confirmations
 from drivers.decoders import ZXingDecoder, is_zbar_available
 from kiosk.core.documents import parse
 from kiosk.core.errors import DeviceError
@@ -139,6 +140,29 @@ def test_a_card_held_longer_than_repeat_seconds_is_reported_again(tmp_path):
     assert got == [iin, iin]
 
 
+def test_a_code_read_in_one_frame_only_is_not_a_scan(tmp_path):
+    """A misread comes from one blurred frame; a card held up gives many. A
+    payload counts once a second decoded frame gives it too, and a card held
+    perfectly still (the gate sees nothing change) is decoded again for it."""
+    iin = make_iin("900103")  # a Code 128 the idle gate finds code-like (score 90 or more)
+    flash = [empty_frame()] * 3 + [scene(code_image(iin, "Code128"))] + [empty_frame(1)] * 3
+    path = write_video(str(tmp_path / "flash.avi"), flash)
+    assert run_video(path)[0] == []
+    assert run_video(path, confirm_reads=1)[0] == [iin.encode()]
+    still = [empty_frame()] * 3 + [scene(code_image(iin, "Code128"))] * 2 + [empty_frame(1)] * 3
+    got, camera = run_video(write_video(str(tmp_path / "still.avi"), still))
+    assert got == [iin.encode()] and camera.frames_decoded >= 2
+
+
+def test_confirmations_need_two_reads_close_together():
+    confirm = Confirmations(reads=2, window=2.0)
+    assert confirm.confirm([b"a", b"b"], 0.0) == []
+    assert confirm.confirm([b"a"], 1.0) == [b"a"]
+    assert confirm.confirm([b"b"], 2.5) == []  # its first read is too old to count
+    assert confirm.confirm([b"b"], 3.0) == [b"b"]
+    assert confirm.confirm([b"a", b"a"], 9.0) == []  # one frame's two symbols are one read
+
+
 def test_repeat_filter_rules():
     repeats = RepeatFilter(repeat_seconds=3, gone_after=0.5, gone_frames=2)
     assert repeats.filter([b"a"], 0.0) == [b"a"]
@@ -202,7 +226,8 @@ def test_capture_drops_frames_rather_than_queueing(tmp_path):
     frames = [empty_frame()] * 39 + [scene(code_image(iin, "Code128"))]
     path = write_video(str(tmp_path / "busy.avi"), frames, fps=60)
     decoder = GatedDecoder()
-    camera = CameraScanner(path, decoder=decoder, fps=240, gate=False)
+    camera = CameraScanner(path, decoder=decoder, fps=240, gate=False,
+                           confirm_reads=1)  # the decoder sees the card in one frame only
     got = queue.Queue()
     camera.when_scanned = got.put
     with camera:
