@@ -19,8 +19,9 @@ import numpy as np
 
 from kiosk.core.errors import DeviceError
 
-from .camera_capture import FolderCapture, open_capture, preview, region, source_kind  # noqa: F401 - re-exported
-from .camera_gate import Confirmations, IdleGate, RepeatFilter, is_document, look
+from .camera_capture import (FolderCapture, checked_roi, open_capture, preview, region,  # noqa: F401
+                             source_kind)
+from .camera_gate import IdleGate, RepeatFilter, Scans, look  # noqa: F401 - RepeatFilter re-exported
 from .decoders import Decoder, grey, make_decoder
 
 log = logging.getLogger("ashyq.camera")
@@ -61,14 +62,10 @@ class CameraScanner:
                  gate: bool = True, confirm_reads: int = 2):
         self.source = source
         self.size, self.fps = (width, height), fps
-        if roi and (len(roi) != 4 or roi[2] <= 0 or roi[3] <= 0 or min(roi[:2]) < 0):
-            raise ValueError(f"camera roi must be [x, y, width, height], got {list(roi)}")
-        self.roi = tuple(roi) if roi else ()
+        self.roi = checked_roi(roi)
         self.decoder: Decoder = make_decoder(decoder) if isinstance(decoder, str) else decoder
-        self.repeats = RepeatFilter(repeat_seconds)
-        self.confirmations = Confirmations(confirm_reads)
+        self.scans = Scans(repeat_seconds, confirm_reads)
         self.gate = IdleGate() if gate else None
-        self._last_read: list[bytes] = []  # what the last decode gave: "same" frames reuse it
         self.kind = source_kind(source)
         self.live = self.kind in ("device", "stream") if live is None else live
         self.preview, self.loop, self.realtime = preview, loop, realtime
@@ -268,9 +265,7 @@ class CameraScanner:
             payloads = self.decoder.decode(frame)
             self.decode_seconds += time.perf_counter() - started
             self.frames_decoded += 1
-            read = [p for p in payloads if is_document(p)]
-            self._last_read = self.confirmations.confirm(read, now)
-            if self.gate is not None and len(self._last_read) < len(set(read)):
+            if self.scans.decoded(payloads, now) and self.gate is not None:
                 self.gate.look_again()  # only another decoded frame can confirm it
             if not self._healthy:
                 log.warning("camera %s decoder works again", self.source)
@@ -278,9 +273,8 @@ class CameraScanner:
                 self._call(self.when_recovered)
         else:
             self.frames_skipped += 1
-            if verdict == "empty":
-                self._last_read = []
-        fresh = self.repeats.filter(self._last_read, now)
+            self.scans.skipped(verdict)
+        fresh = self.scans.fresh(now)
         for payload in fresh:
             self._call(self.when_scanned, payload)
         return fresh

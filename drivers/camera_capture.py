@@ -63,6 +63,13 @@ def open_capture(source, width: int, height: int, fps: int):
 PREVIEW_SIZE = (160, 120)  # width, height of CameraScanner.latest_preview()
 
 
+def checked_roi(roi) -> tuple:
+    """The region of interest as [x, y, width, height], or () for the whole frame."""
+    if roi and (len(roi) != 4 or roi[2] <= 0 or roi[3] <= 0 or min(roi[:2]) < 0):
+        raise ValueError(f"camera roi must be [x, y, width, height], got {list(roi)}")
+    return tuple(roi) if roi else ()
+
+
 def region(frame: np.ndarray, roi) -> np.ndarray:
     """The configured region of interest (x, y, w, h), or the whole frame."""
     if roi:

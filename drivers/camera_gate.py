@@ -169,3 +169,30 @@ class RepeatFilter:
 
     def _left(self, track: list, now: float) -> bool:
         return track[2] >= self.gone_frames and now - track[1] >= self.gone_after
+
+
+class Scans:
+    """Pure: from what the decoder reads in each frame to the scans to report:
+    documents only (``is_document``), confirmed by a second decoded frame
+    (``Confirmations``), each card once while it stays (``RepeatFilter``).
+    A frame the gate skipped reads as the last decoded one did ("same") or
+    as nothing ("empty")."""
+
+    def __init__(self, repeat_seconds: float = 3.0, confirm_reads: int = 2):
+        self.repeats = RepeatFilter(repeat_seconds)
+        self.confirmations = Confirmations(confirm_reads)
+        self.last: list[bytes] = []  # what the last decoded frame gave, confirmed
+
+    def decoded(self, payloads: list[bytes], now: float) -> bool:
+        """A decoded frame's payloads; True while one awaits confirmation."""
+        read = [p for p in payloads if is_document(p)]
+        self.last = self.confirmations.confirm(read, now)
+        return len(self.last) < len(set(read))
+
+    def skipped(self, verdict: str) -> None:
+        if verdict == "empty":
+            self.last = []
+
+    def fresh(self, now: float) -> list[bytes]:
+        """The scans to report for the frame at ``now``."""
+        return self.repeats.filter(self.last, now)
