@@ -57,33 +57,50 @@ def summary(beat: dict) -> dict:
     fleet list can rank 10,000 kiosks in SQL: the problems that hold until
     the next heartbeat (troubled), and what the reader compares with its own
     clock and minimum version (last_sync, version_order)."""
-    backlog = beat.get("backlog")
+    backlog = count(beat.get("backlog"))
     return {"troubled": int(bool(steady_problems(beat))), "last_sync": parse_time(beat.get("last_sync")),
             "version_order": version_order(beat.get("version")),
-            "backlog": backlog if type(backlog) is int and 0 <= backlog < 2**53 else None}
+            "backlog": backlog if backlog is not None and 0 <= backlog < 2**53 else None}
+
+
+def count(value) -> Optional[int]:
+    """A count a heartbeat carries, as an int: ``100`` and ``1e2`` alike (as
+    PostgreSQL's jsonb gives back the one for the other); None for anything
+    else, a flag included.
+
+    >>> count(100), count(1e2), count(1.5), count(True), count("7")
+    (100, 100, None, None, None)
+    """
+    if type(value) is float and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value if type(value) is int else None
 
 
 def steady_problems(beat: Optional[dict]) -> list[str]:
     """The problems a heartbeat reports that do not depend on when or by
-    whom it is read."""
-    if not beat:
+    whom it is read. A field of an unexpected type says nothing (the
+    protocol: a collector accepts what it does not know)."""
+    if beat is None:
         return []
-    found = [f"{name} not connected" for name, up in sorted((beat.get("devices") or {}).items())
+    devices = beat.get("devices")
+    found = [f"{name} not connected" for name, up in sorted(devices.items() if isinstance(devices, dict) else ())
              if up is False]
     if beat.get("clock_synced") is False:
         found.append("clock not synchronised")
     if beat.get("journal_ok") is False:
         found.append("journal unhealthy")
-    if isinstance(beat.get("relay_errors"), int) and beat["relay_errors"] > 0:
-        found.append(f"{beat['relay_errors']} relay errors")
-    if isinstance(beat.get("backlog"), int) and beat["backlog"] > BACKLOG_WARNING:
-        found.append(f"{beat['backlog']} decisions not synced")
+    relay_errors, backlog = count(beat.get("relay_errors")), count(beat.get("backlog"))
+    if relay_errors is not None and relay_errors > 0:
+        found.append(f"{relay_errors} relay errors")
+    if backlog is not None and backlog > BACKLOG_WARNING:
+        found.append(f"{backlog} decisions not synced")
     return found
 
 
 def problems(beat: Optional[dict], *, min_version: str = "", now: Optional[dt.datetime] = None) -> list[str]:
-    """What a technician should look at, from the kiosk's latest heartbeat."""
-    if not beat:
+    """What a technician should look at, from the kiosk's latest heartbeat
+    (None: never heard from). An empty heartbeat is one with no version."""
+    if beat is None:
         return []
     found = steady_problems(beat)
     synced = parse_time(beat.get("last_sync"))

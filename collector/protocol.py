@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
 from typing import Optional
@@ -118,18 +119,45 @@ def storable(value):
     return value
 
 
+# A number Python reads as infinity: an exponent of three digits or more, or
+# a 300-digit mantissa. Only then is the parsed body searched for one.
+HUGE_NUMBER = re.compile(rb"[eE][+-]?\d{3}|\d{300}")
+
+
+def _not_a_number(name: str):
+    raise BadRequest(f"{name} is not a JSON number")
+
+
+def finite(value) -> bool:
+    """No float in ``value`` is infinite (``1e999`` parses as one).
+
+    >>> finite({"a": [1.5, 2]}), finite({"a": [float("inf")]})
+    (True, False)
+    """
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, dict)):
+        return all(map(finite, value.values() if isinstance(value, dict) else value))
+    return True
+
+
 def parse_json(raw: bytes, *, max_depth: int = MAX_DEPTH):
-    """JSON, or BadRequest: malformed, not UTF-8, or nested past ``max_depth``
-    (the C parser recurses, so a 100,000-deep body would otherwise crash it).
-    Text no database here can keep is made storable (``storable``)."""
+    """JSON, or BadRequest: malformed, not UTF-8 (JSON on the wire is; a
+    UTF-16 body would also hide its escapes from the search below), nested
+    past ``max_depth`` (the C parser recurses, so a 100,000-deep body would
+    otherwise crash it), or holding NaN or an infinity, which PostgreSQL's
+    jsonb refuses and one kiosk's batch would fail a write it shares. Text no
+    database here can keep is made storable (``storable``)."""
     try:
-        value = json.loads(raw)
+        value = json.loads(raw.decode("utf-8"), parse_constant=_not_a_number)
     except RecursionError:
         raise BadRequest(f"JSON nested deeper than {max_depth}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"body is not JSON: {str(exc)[:80]}") from None
     if depth(value, max_depth) > max_depth:
         raise BadRequest(f"JSON nested deeper than {max_depth}")
+    if HUGE_NUMBER.search(raw) and not finite(value):
+        raise BadRequest("a number in the body is too large to keep")
     return storable(value) if UNSTORABLE_ESCAPE.search(raw) else value
 
 
@@ -187,6 +215,8 @@ def event_rows(kiosk_id: str, body, received: dt.datetime, *, max_events: int = 
         ident = event.get("id")
         if not isinstance(ident, str) or not 0 < len(ident) <= 64:
             raise BadRequest(f"event {number} has no id (a string of 1-64 characters)")
+        if "\ufffd" in ident:  # storable() put it there: two ids could have become one
+            raise BadRequest(f"event {number}'s id holds NUL, a lone surrogate or U+FFFD")
         if ident not in seen:
             seen.add(ident)
             rows.append(event_row(kiosk_id, event, received))

@@ -272,12 +272,15 @@ def test_one_kiosks_unstorable_text_fails_nobody_elses_write(served):
             answer = client.post(f"/v1/kiosks/{kiosk}/heartbeat", content=body, headers={
                 "Authorization": f"Bearer tok-{kiosk}", "Content-Type": "application/json"})
             assert answer.status_code == 200, answer.text
-        events = [{"id": "p1", "reason": "r\x00", "extra": {"k": "\ud800"}}, {"id": "p\x002"},
+        events = [{"id": "p1", "reason": "r\x00", "extra": {"k": "\ud800"}},
                   {"id": "p3", "at": "9999-12-31T23:59:59-12:00"}]  # after year 9999 in UTC
         mine = client.post(EVENTS, content=json.dumps({"events": events}), headers=AUTH)
         theirs = client.post("/v1/kiosks/door-2/events", json={"events": [{"id": "q1"}]},
                              headers={"Authorization": "Bearer tok-door-2"})
-    assert mine.json() == {"stored": ["p1", "p\ufffd2", "p3"], "duplicates": []}
+        # "p\x002" and "p\ud8002" would both be "p\ufffd2": an id is refused, not changed.
+        odd_id = client.post(EVENTS, content=json.dumps({"events": [{"id": "p\x002"}]}), headers=AUTH)
+    assert odd_id.status_code == 400 and "event 0's id holds NUL" in odd_id.json()["error"]
+    assert mine.json() == {"stored": ["p1", "p3"], "duplicates": []}
     assert theirs.json() == {"stored": ["q1"], "duplicates": []}
     deadline = time.monotonic() + 60
     while not all(k["last_seen"] for k in collector.storage.kiosks()) and time.monotonic() < deadline:
@@ -285,14 +288,61 @@ def test_one_kiosks_unstorable_text_fails_nobody_elses_write(served):
     beats = {k["kiosk_id"]: k["last_heartbeat"] for k in collector.storage.kiosks()}
     assert beats["door-2"] == {"version": "0.2.0", "backlog": 3}
     assert beats["door-1"]["note"] == "a\ufffdb" and beats["door-1"]["x\ufffd"] == "\ufffdy"
-    assert {e["id"]: e["reason"] for e in collector.events()} == {"p1": "r\ufffd", "p\ufffd2": None,
-                                                                  "p3": None, "q1": None}
+    assert {e["id"]: e["reason"] for e in collector.events()} == {"p1": "r\ufffd", "p3": None, "q1": None}
     now = collector.storage.kiosks()[0]["last_seen"]
     census = collector.storage.fleet_census(now=now, interval=30)
     assert (census["online"], census["troubled"], census["backlog"]) == (2, 1, 3)
     from collector.web.views import fleet_row  # and the fleet page can show it
     assert fleet_row(collector.storage.kiosk("door-1"), now, 30)["problems"] == [
         "scanner\ufffd not connected", f"{10**30} decisions not synced"]
+
+
+def test_a_heartbeat_of_an_odd_shape_fails_nobody_elses_write(served):
+    """Devices that are not an object and counts written as floats, from
+    two kiosks in one write: both stored, ranked as their rows read."""
+    collector = served(heartbeat_flush=3)  # both heartbeats go in one write
+    sent = {"door-1": {"devices": "scanner", "relay_errors": 1e2, "backlog": 2e3, "version": "0.2"},
+            "door-2": {"devices": [False], "relay_errors": True, "backlog": 5.5, "version": "0.2"}}
+    with httpx.Client(base_url=collector.direct_url) as client:
+        for kiosk, beat in sent.items():
+            answer = client.post(f"/v1/kiosks/{kiosk}/heartbeat", json=beat,
+                                 headers={"Authorization": f"Bearer tok-{kiosk}"})
+            assert answer.status_code == 200, answer.text
+    deadline = time.monotonic() + 60
+    while not all(k["last_seen"] for k in collector.storage.kiosks()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    from collector.web.views import fleet_row
+    now = max(k["last_seen"] for k in collector.storage.kiosks())
+    rows = {k: fleet_row(collector.storage.kiosk(k), now, 30)["problems"] for k in sent}
+    assert rows == {"door-1": ["100 relay errors", "2000 decisions not synced"], "door-2": []}
+    ranked = collector.storage.fleet(now=now, interval=30)
+    assert [(k["kiosk_id"], k["rank"]) for k in ranked] == [("door-1", 1), ("door-2", 4)]
+    assert collector.storage.fleet_census(now=now, interval=30)["backlog"] == 2000
+
+
+@pytest.mark.parametrize("value", [b"NaN", b"Infinity", b"-1e999", b"9" * 400 + b".0"])
+def test_a_number_jsonb_cannot_hold_is_a_400(served, value):
+    """NaN and infinities (PostgreSQL's jsonb keeps neither) fail the one
+    request that sent them, not a write shared with other kiosks."""
+    collector = served()
+    with httpx.Client(base_url=collector.direct_url, headers={**AUTH, "Content-Type": "application/json"}) as client:
+        beat = client.post("/v1/kiosks/door-1/heartbeat", content=b'{"uptime_s": ' + value + b"}")
+        batch = client.post(EVENTS, content=b'{"events": [{"id": "n1", "latency_ms": ' + value + b"}]}")
+    for answer in (beat, batch):
+        assert answer.status_code == 400, answer.text
+        assert "not a JSON number" in answer.json()["error"] or "too large" in answer.json()["error"]
+    assert collector.event_ids() == []
+
+
+def test_a_body_not_in_utf8_is_a_400(served):
+    """UTF-16 would hide a NUL's escape from the check that makes text
+    storable; JSON on the wire is UTF-8."""
+    collector = served()
+    body = json.dumps({"events": [{"id": "u1", "reason": "a\x00"}]}).encode("utf-16-le")
+    answer = httpx.post(collector.direct_url + EVENTS, content=body,
+                        headers={**AUTH, "Content-Type": "application/json"})
+    assert answer.status_code == 400 and "not JSON" in answer.json()["error"]
+    assert collector.event_ids() == []
 
 
 def _sql(storage_url: str, statement: str) -> None:

@@ -63,7 +63,8 @@ def fleet_row(kiosk: dict, now: dt.datetime, interval: float, min_version: str =
     beat = kiosk.get("last_heartbeat") or {}
     return {"kiosk_id": kiosk["kiosk_id"], "name": kiosk.get("name") or "", "venue": kiosk.get("venue") or "",
             "state": kiosk_state(kiosk.get("last_seen"), kiosk.get("maintenance", False), now, interval),
-            "problems": problems(beat, min_version=min_version, now=now), "last_seen": kiosk.get("last_seen"),
+            "problems": problems(kiosk.get("last_heartbeat"), min_version=min_version, now=now),
+            "last_seen": kiosk.get("last_seen"),
             "version": beat.get("version"), "backlog": beat.get("backlog"),
             "last_sync": parse_time(beat.get("last_sync")), "today": beat.get("today") or {}}
 
