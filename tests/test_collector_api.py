@@ -29,10 +29,10 @@ parsers = pytest.mark.parametrize("http", ["httptools", "h11"])
 def served(storage_url):
     made = []
 
-    def make(http: str = "httptools", **settings):
+    def make(http: str = "httptools", header_seconds: float = 1, **settings):
         collector = Collector(storage_url, tokens={"door-1": TOKEN, "door-2": "tok-door-2"},
                               settings=Settings(**settings), proxy=False, http=http,
-                              timeout_keep_alive=1, header_seconds=1).start()
+                              timeout_keep_alive=1, header_seconds=header_seconds).start()
         made.append(collector)
         return collector
     yield make
@@ -173,19 +173,21 @@ def test_deeply_nested_json_is_refused_not_a_crash(served):
 @parsers
 def test_headers_that_never_end_are_cut_off_while_they_arrive(served, http):
     """A header block sent in pieces and never finished is not buffered
-    without end: the JSON refusal arrives while the client is still sending,
-    long before 1 MiB, and the client can read it (no reset)."""
-    host, port = served(http=http).direct_url.split("//")[1].split(":")
+    without end: the JSON refusal for its size (not the header deadline's
+    408, set far off here) arrives while the client is still sending, and
+    the client can read it (no reset). The cap only stops a broken server:
+    loopback buffers hold a few MiB however slow the machine."""
+    host, port = served(http=http, header_seconds=120).direct_url.split("//")[1].split(":")
     sent = 0
-    with socket.create_connection((host, int(port)), timeout=30) as sock:
+    with socket.create_connection((host, int(port)), timeout=120) as sock:
         sock.sendall(f"POST {EVENTS} HTTP/1.1\r\nHost: x\r\n".encode())
-        while sent < 1 << 20 and not select.select([sock], [], [], 0)[0]:
+        while sent < 64 << 20 and not select.select([sock], [], [], 0)[0]:
             sock.sendall(b"X-Pad-%d: %s\r\n" % (sent, b"a" * 1000))
             sent += 1000
         answer = b""
         while chunk := sock.recv(4096):
             answer += chunk
-    assert sent < 1 << 20
+    assert sent < 64 << 20
     assert answer.split(b" ")[1] in (b"400", b"431") and b'"error"' in answer
 
 
