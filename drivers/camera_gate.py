@@ -133,6 +133,11 @@ class Confirmations:
                 del self._times[payload]
         return [p for p in dict.fromkeys(payloads) if len(self._times[p]) >= self.reads]
 
+    @property
+    def is_pending(self) -> bool:
+        """A payload read within the window awaits its confirming read."""
+        return any(len(times) < self.reads for times in self._times.values())
+
 
 class RepeatFilter:
     """Pure: which of the payloads read in a frame at ``now`` are new scans.
@@ -184,10 +189,10 @@ class Scans:
         self.last: list[bytes] = []  # what the last decoded frame gave, confirmed
 
     def decoded(self, payloads: list[bytes], now: float) -> bool:
-        """A decoded frame's payloads; True while one awaits confirmation."""
-        read = [p for p in payloads if is_document(p)]
-        self.last = self.confirmations.confirm(read, now)
-        return len(self.last) < len(set(read))
+        """A decoded frame's payloads; True while one read within the window
+        awaits confirmation, even if this frame missed it (blur)."""
+        self.last = self.confirmations.confirm([p for p in payloads if is_document(p)], now)
+        return self.confirmations.is_pending
 
     def skipped(self, verdict: str) -> None:
         if verdict == "empty":

@@ -178,6 +178,28 @@ def test_confirmations_need_two_reads_close_together():
     assert confirm.confirm([b"a", b"a"], 9.0) == []  # one frame's two symbols are one read
 
 
+class MissingDecoder(ZXingDecoder):
+    """zxing-cpp that misses its second frame, as on a motion-blurred one."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def decode(self, frame):
+        self.calls += 1
+        return [] if self.calls == 2 else super().decode(frame)
+
+
+def test_a_read_awaiting_confirmation_is_decoded_again_after_a_miss():
+    """Read once, missed once: the card held still is decoded again (not
+    skipped as unchanged) until a second read confirms it."""
+    iin = make_iin("550505")
+    frame = scene(code_image(iin, "QRCode"))
+    camera = CameraScanner("unused.avi", decoder=MissingDecoder())
+    got = [camera.decode_frame(frame, now) for now in (0.0, 0.1, 0.2)]
+    assert got == [[], [], [iin.encode()]] and camera.frames_decoded == 3
+
+
 def test_repeat_filter_rules():
     repeats = RepeatFilter(repeat_seconds=3, gone_after=0.5, gone_frames=2)
     assert repeats.filter([b"a"], 0.0) == [b"a"]
