@@ -171,6 +171,10 @@ def test_a_venue_dashboard_counts_overrides_and_exports_csv(site):
     assert other_day == ["hour_utc,kiosk_id,decision,reason,n"]
     bad = boss.get("/fleet/venues/cafe-12?day=yesterday")
     assert bad.status_code == 400 and "2026-11-18" in bad.text
+    for path in ("/fleet/venues/cafe-12", "/fleet/venues/cafe-12/counts.csv", "/fleet/kiosks/door-1"):
+        for day in ("9999-12-31", "0001-01-01"):  # no day after or before it to link to: not a 500
+            edge = boss.get(f"{path}?day={day}")
+            assert edge.status_code == 400 and "before 9999-12-31" in edge.text
 
 
 def test_sessions_are_shared_by_instances_and_end_with_the_password(site, storage_url):

@@ -119,6 +119,8 @@ def day_window(text: Optional[str], now: dt.datetime) -> tuple[dt.date, dt.datet
         day = dt.date.fromisoformat(text) if text else now.astimezone(UTC).date()
     except ValueError:
         raise BadQuery(f"day must look like 2026-11-18, not {(text or '')[:20]!r}") from None
+    if not dt.date.min < day < dt.date.max:  # the page links the day before and after
+        raise BadQuery("day must be after 0001-01-01 and before 9999-12-31")
     since = dt.datetime.combine(day, dt.time(), UTC)
     return day, since, since + dt.timedelta(days=1)
 
