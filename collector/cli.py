@@ -153,8 +153,9 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kiosk", help="add a kiosk (prints its token), list, maintenance on/off")
     p.add_argument("action", choices=["add", "list", "maintenance", "active"])
     p.add_argument("kiosk_id", nargs="?", default="")
-    p.add_argument("--venue", default=None)
-    p.add_argument("--name", default="")
+    p.add_argument("--venue", default=None,
+                   help="add: the kiosk's venue (a move from now on; omitted, an existing kiosk keeps its own)")
+    p.add_argument("--name", default=None, help="add: a name for the fleet page (omitted: kept)")
     p.add_argument("--token", help="use this token instead of a new one (tests, migration)")
     p.set_defaults(run=_kiosk)
     sub.add_parser("keygen", help="print a sealing keypair").set_defaults(run=_keygen)
@@ -192,8 +193,6 @@ def _user_commands(sub) -> None:
 
 def main(argv: Optional[list] = None) -> int:
     args = parser().parse_args(argv)
-    if args.command == "kiosk" and args.action == "add" and args.venue is None:
-        args.venue = ""
     if args.command == "kiosk" and args.action != "list" and not args.kiosk_id:
         print("collector: which kiosk?", file=sys.stderr)
         return 2

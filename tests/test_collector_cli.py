@@ -79,6 +79,33 @@ def test_trace_unseals_a_venues_window_and_is_audited(storage_url, tmp_path, cap
         assert not any(n.encode() in data for n in NUMBERS)  # sealed at rest, trace or not
 
 
+def test_a_trace_opens_only_what_happened_at_the_venue_before_and_after_a_move(storage_url, tmp_path, capsys):
+    """door-1 served the cafe, then was moved to the bar (and its token
+    replaced without --venue, which keeps it there): a trace of the bar
+    opens only what came after the move, one of the cafe only what came
+    before."""
+    private, public = generate_keypair()
+    _sealed_events(storage_url, public)  # door-1 at the cafe, 2026-11-18
+    assert main(["--db", storage_url, "kiosk", "add", "door-1", "--venue", "bar", "--token", "t2"]) == 0
+    assert main(["--db", storage_url, "kiosk", "add", "door-1", "--token", "t3"]) == 0
+    later = dt.datetime.now(UTC) + dt.timedelta(minutes=1)
+    with open_storage(storage_url) as storage:
+        assert storage.kiosk("door-1")["venue"] == "bar"
+        storage.ingest(event_rows("door-1", {"events": [
+            {"id": "at-bar", "at": later.isoformat(), "decision": "admit", "sealed": seal("770101300123", public)}]},
+            dt.datetime.now(UTC)))
+    key = tmp_path / "key"
+    key.write_text(private)
+    window = ["--since", "2026-11-01T00:00+00:00", "--until", (later + dt.timedelta(hours=1)).isoformat()]
+    opened = {}
+    for venue in ("bar", "cafe"):
+        assert main(["--db", storage_url, "trace", "--venue", venue, *window, "--operator", "A", "--reason", "r",
+                     "--private-key-file", str(key)]) == 0
+        opened[venue] = capsys.readouterr().out
+    assert "770101300123" in opened["bar"] and not any(n in opened["bar"] for n in NUMBERS)
+    assert "770101300123" not in opened["cafe"] and all(n in opened["cafe"] for n in NUMBERS)
+
+
 def test_purge_by_age(storage_url, capsys):
     _sealed_events(storage_url, generate_keypair()[1])
     assert main(["--db", storage_url, "purge", "--days", "1"]) == 0

@@ -91,9 +91,10 @@ def test_a_screen_a_state_and_a_managers_venues(fleet):
 
 
 def test_a_database_from_before_the_summaries_is_brought_up_to_date(storage_url):
-    """Step 4 on a database that already holds kiosks and counts: the
-    totals start from the counts, and each kiosk's summary from its last
-    heartbeat, without waiting for the next one."""
+    """Steps 4 and 5 on a database that already holds kiosks and counts: the
+    totals start from the counts, each kiosk's summary from its last
+    heartbeat, without waiting for the next one, and its venue history from
+    where it stands."""
     beat = {"version": "0.1.0", "devices": {"scanner": False}, "backlog": 12}
     if storage_url.startswith("postgresql"):
         from psycopg.types.json import Jsonb
@@ -119,6 +120,10 @@ def test_a_database_from_before_the_summaries_is_brought_up_to_date(storage_url)
         assert upgraded.decision_totals() == {"admit": 40, "deny": 2}
         upgraded.record_heartbeat("door-1", {"version": "0.2.0"}, NOW)
         assert upgraded.fleet(now=NOW, interval=INTERVAL)[0]["rank"] == RANK["online"]
+        # Step 5: the kiosk was at the cafe all along, as far as a trace goes.
+        upgraded.ingest(event_rows("door-1", {"events": [{"id": "e1", "at": "2020-01-01T00:00+00:00"}]}, NOW))
+        assert [e["id"] for e in upgraded.sealed_events("cafe", dt.datetime(2019, 1, 1, tzinfo=UTC), NOW)] == ["e1"]
+        assert upgraded.sealed_events("bar", dt.datetime(2019, 1, 1, tzinfo=UTC), NOW) == []
     with open_storage(storage_url) as again:  # the next start leaves a newer summary alone
         assert again.fleet(now=NOW, interval=INTERVAL)[0]["rank"] == RANK["online"]
 

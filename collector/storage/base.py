@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Optional, Sequence
 
 from .fleet import FleetStore
+from .kiosks import KioskStore
 from .migrations import LATEST, statements
 
 # The columns of an event as ``protocol.event_row`` produces them, in order.
@@ -60,7 +61,7 @@ def decision_sums(counted: Sequence[tuple]) -> list[tuple[str, int]]:
     return sorted(sums.items())
 
 
-class Storage(FleetStore, ABC):
+class Storage(KioskStore, FleetStore, ABC):
     """What the collector keeps. Every write commits before it returns."""
 
     dialect = ""
@@ -88,10 +89,6 @@ class Storage(FleetStore, ABC):
         self.close()
 
     # ---- kiosks ----------------------------------------------------------------
-
-    @abstractmethod
-    def put_kiosk(self, kiosk_id: str, token_hash: str, *, venue: str = "", name: str = "") -> None:
-        """Add a kiosk or replace its token (venue and name too)."""
 
     def token_hash(self, kiosk_id: str) -> Optional[str]:
         """The stored hash of the kiosk's token, None for an unknown kiosk."""
@@ -138,11 +135,6 @@ class Storage(FleetStore, ABC):
                kiosk_id: Optional[str] = None) -> list[dict]:
         """Decisions per hour: kiosk_id, hour, decision, reason, n; hours in
         [since, until). Kept after the events themselves are purged."""
-
-    @abstractmethod
-    def sealed_events(self, venue: str, since: dt.datetime, until: dt.datetime) -> list[dict]:
-        """The venue's events in [since, until) with their sealed numbers,
-        for the trace command only."""
 
     @abstractmethod
     def purge(self, before: dt.datetime) -> dict:

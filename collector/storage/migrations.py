@@ -9,9 +9,10 @@ from __future__ import annotations
 
 TYPES = {
     "sqlite": {"TS": "TEXT", "JSON": "TEXT", "REAL": "REAL", "SERIAL": "INTEGER PRIMARY KEY AUTOINCREMENT",
-               "BIGINT": "INTEGER"},
+               "BIGINT": "INTEGER", "FIRST": "'1970-01-01T00:00:00.000000+00:00'"},
     "postgres": {"TS": "TIMESTAMPTZ", "JSON": "JSONB", "REAL": "DOUBLE PRECISION",
-                 "SERIAL": "BIGSERIAL PRIMARY KEY", "BIGINT": "BIGINT"},
+                 "SERIAL": "BIGSERIAL PRIMARY KEY", "BIGINT": "BIGINT",
+                 "FIRST": "TIMESTAMPTZ '1970-01-01 00:00:00+00'"},
 }
 
 # (version, why, statements)
@@ -127,6 +128,18 @@ STEPS: list[tuple[int, str, list[str]]] = [
             PRIMARY KEY (shard, decision))""",
         "INSERT INTO decision_totals (shard, decision, n) SELECT 0, decision, sum(n) FROM counts "
         "GROUP BY decision",
+    ]),
+    (5, "each kiosk's venues over time, so a trace of a venue opens only what happened there", [
+        # storage/kiosks.py: a row when a kiosk is added ({FIRST}: its
+        # events from before it was registered are its first venue's) and
+        # one each time it is moved. Today's kiosks start where they are.
+        """CREATE TABLE kiosk_venues (
+            kiosk_id TEXT NOT NULL,
+            venue TEXT NOT NULL,
+            since {TS} NOT NULL,
+            PRIMARY KEY (kiosk_id, since))""",
+        "CREATE INDEX kiosk_venues_venue ON kiosk_venues (venue)",
+        "INSERT INTO kiosk_venues (kiosk_id, venue, since) SELECT kiosk_id, venue, {FIRST} FROM kiosks",
     ]),
 ]
 

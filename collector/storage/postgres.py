@@ -80,13 +80,6 @@ class PostgresStorage(OccupancyStore, Storage):
 
     # ---- kiosks ----------------------------------------------------------------
 
-    def put_kiosk(self, kiosk_id, token_hash, *, venue="", name=""):
-        self._run(lambda conn: conn.execute(
-            "INSERT INTO kiosks (kiosk_id, token_hash, venue, name, created_at) "
-            "VALUES (%s, %s, %s, %s, now()) ON CONFLICT (kiosk_id) DO UPDATE SET "
-            "token_hash = excluded.token_hash, venue = excluded.venue, name = excluded.name",
-            (kiosk_id, token_hash, venue, name)))
-
     def set_maintenance(self, kiosk_id, on):
         return self._run(lambda conn: conn.execute(
             "UPDATE kiosks SET maintenance = %s WHERE kiosk_id = %s", (int(on), kiosk_id)).rowcount) > 0
@@ -133,12 +126,6 @@ class PostgresStorage(OccupancyStore, Storage):
         if kiosk_id is not None:
             sql, args = sql + " AND c.kiosk_id = %s", args + [kiosk_id]
         return self._read(sql + " ORDER BY c.hour, c.kiosk_id, c.decision, c.reason", args)
-
-    def sealed_events(self, venue, since, until):
-        return self._read(
-            "SELECT e.kiosk_id, e.id, e.at, e.decision, e.reason, e.masked, e.sealed FROM events e "
-            "JOIN kiosks k ON k.kiosk_id = e.kiosk_id WHERE k.venue = %s AND e.at >= %s AND e.at < %s "
-            "ORDER BY e.at", (venue, since, until))
 
     def purge(self, before):
         return self._run(lambda conn: {

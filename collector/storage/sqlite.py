@@ -107,13 +107,6 @@ class SqliteStorage(OccupancyStore, Storage):
 
     # ---- kiosks ----------------------------------------------------------------
 
-    def put_kiosk(self, kiosk_id, token_hash, *, venue="", name=""):
-        self._write(lambda db: db.execute(
-            "INSERT INTO kiosks (kiosk_id, token_hash, venue, name, created_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (kiosk_id) DO UPDATE SET token_hash = excluded.token_hash, "
-            "venue = excluded.venue, name = excluded.name",
-            (kiosk_id, token_hash, venue, name, _ts(dt.datetime.now(dt.timezone.utc)))))
-
     def set_maintenance(self, kiosk_id, on):
         return self._write(lambda db: db.execute(
             "UPDATE kiosks SET maintenance = ? WHERE kiosk_id = ?", (int(on), kiosk_id)).rowcount) > 0
@@ -170,15 +163,6 @@ class SqliteStorage(OccupancyStore, Storage):
         rows = self._read(sql + " ORDER BY c.hour, c.kiosk_id, c.decision, c.reason", args)
         for row in rows:
             row["hour"] = _time(row["hour"])
-        return rows
-
-    def sealed_events(self, venue, since, until):
-        rows = self._read(
-            "SELECT e.kiosk_id, e.id, e.at, e.decision, e.reason, e.masked, e.sealed FROM events e "
-            "JOIN kiosks k ON k.kiosk_id = e.kiosk_id WHERE k.venue = ? AND e.at >= ? AND e.at < ? "
-            "ORDER BY e.at", (venue, _ts(since), _ts(until)))
-        for row in rows:
-            row["at"] = _time(row["at"])
         return rows
 
     def purge(self, before):
