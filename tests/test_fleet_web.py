@@ -50,6 +50,20 @@ def test_a_stranger_is_sent_to_log_in_and_a_wrong_password_gets_nothing(site):
     assert answer.status_code == 303 and answer.headers["location"] == "/fleet/"
 
 
+def test_a_guesser_is_stopped_before_any_hashing(site):
+    """Ten wrong passwords from one address in a quarter of an hour: the
+    next try, even with the right password, is refused without scrypt."""
+    guesser = site.client()
+    token = csrf_of(guesser.get("/fleet/login").text)
+    for n in range(10):
+        answer = guesser.post("/fleet/login", data={"csrf": token, "username": "tech", "password": f"guess {n}"})
+        assert answer.status_code == 401
+    answer = guesser.post("/fleet/login", data={"csrf": token, "username": "tech", "password": PASSWORD})
+    assert answer.status_code == 429 and "Too many failed logins from this address: try again in 15 minutes" \
+        in answer.text
+    assert guesser.get("/fleet/").status_code == 303  # still not logged in
+
+
 def test_a_nul_in_a_path_or_a_form_is_a_clear_refusal_not_a_database_error(site):
     """PostgreSQL refuses NUL in any text, so a %00 must stop at the edge
     (before it read as "the database is not answering", a 503)."""

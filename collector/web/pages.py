@@ -6,6 +6,7 @@ so its existence is not given away.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Optional
 
@@ -53,9 +54,16 @@ async def login_page(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = await read_form(request)
     prefix = request.app.state.prefix
+    throttle, address = request.app.state.logins, request.client.host if request.client else ""
+    again = dict(next=safe_next(form.get("next", ""), prefix), username=form.get("username", ""))
+    wait = throttle.wait(address)
+    if wait:
+        return render(request, "login.html", 429, error="Too many failed logins from this address: "
+                      f"try again in {math.ceil(wait / 60)} minutes.", **again)
     if await log_in(request, form.get("username", ""), form.get("password", "")) is None:
-        return render(request, "login.html", 401, error="Wrong name or password.",
-                      next=safe_next(form.get("next", ""), prefix), username=form.get("username", ""))
+        throttle.failed(address)
+        return render(request, "login.html", 401, error="Wrong name or password.", **again)
+    throttle.succeeded(address)
     return RedirectResponse(safe_next(form.get("next", ""), prefix), 303)
 
 
