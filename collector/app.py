@@ -102,6 +102,9 @@ class TokenCache:
     def __init__(self, storage: Storage, seconds: float, size: int = 100_000):
         self.storage, self.seconds, self.size = storage, seconds, size
         self.entries: dict[str, tuple[float, Optional[str]]] = {}
+        # Ids no kiosk has, kept apart: a flood of made-up ids must not push
+        # the fleet's own hashes out (and every heartbeat onto the database).
+        self.unknown: dict[str, tuple[float, Optional[str]]] = {}
 
     async def warm(self) -> None:
         """Every kiosk's hash at start: a fleet's first round of heartbeats
@@ -116,13 +119,15 @@ class TokenCache:
 
     async def get(self, kiosk_id: str) -> Optional[str]:
         now = time.monotonic()
-        entry = self.entries.get(kiosk_id)
+        entry = self.entries.get(kiosk_id) or self.unknown.get(kiosk_id)
         if entry and entry[0] > now:
             return entry[1]
         stored = await run_in_threadpool(self.storage.token_hash, kiosk_id)
-        if len(self.entries) >= self.size:
-            self.entries.clear()
-        self.entries[kiosk_id] = (now + self.seconds, stored)
+        kept = self.entries if stored is not None else self.unknown
+        if len(kept) >= (self.size if stored is not None else self.size // 10):
+            kept.clear()
+        self.unknown.pop(kiosk_id, None)
+        kept[kiosk_id] = (now + self.seconds, stored)
         return stored
 
 
@@ -189,8 +194,10 @@ async def venue_occupancy(request: Request) -> JSONResponse:
     token = request.headers.get("authorization")
     # No venue has a NUL in its name, and PostgreSQL would refuse to look one up (a 503).
     kiosks = await run_in_threadpool(storage.kiosks, venue) if "\x00" not in venue else []
-    hashes = [await request.app.state.tokens.get(k["kiosk_id"]) for k in kiosks]
-    if not any(token_matches(token, stored) for stored in hashes):
+    for kiosk in kiosks:
+        if token_matches(token, await request.app.state.tokens.get(kiosk["kiosk_id"])):
+            break
+    else:
         raise BadRequest("no token, or not the token of a kiosk of this venue", 401)
     period = request.query_params.get("period")
     if period is not None and not PERIOD.match(period):

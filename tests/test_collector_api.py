@@ -1,5 +1,6 @@
 """The collector's HTTP edge on a real uvicorn, over SQLite and PostgreSQL:
 the protocol, and each abuse the old reference server fell to."""
+import asyncio
 import contextlib
 import json
 import os
@@ -14,7 +15,8 @@ import httpx
 import psycopg
 import pytest
 
-from collector.app import Settings
+from collector.app import Settings, TokenCache
+from collector.storage import open_storage
 from tests.collector_server import Collector, spawned_children
 from tests.pg import postgres_server, storage_url  # noqa: F401 - fixtures
 
@@ -394,3 +396,19 @@ def test_a_killed_ingest_worker_costs_one_retry_not_an_event(served):
     assert statuses[-1] == 200 and set(statuses[:-1]) <= {503}, statuses
     ids = collector.storage.event_ids("door-1")
     assert sorted(ids) == sorted(["first"] + [f"w{n}" for n in range(50)])
+
+
+def test_made_up_kiosk_ids_cannot_push_the_fleets_tokens_out_of_the_cache(tmp_path):
+    """A flood of requests for ids no kiosk has fills its own small corner
+    of the token cache; the fleet's hashes stay, so their heartbeats keep
+    costing no database lookup."""
+    with open_storage(str(tmp_path / "c.sqlite")) as storage:
+        storage.put_kiosk("door-1", "h1")
+        cache = TokenCache(storage, seconds=3600, size=100)
+
+        async def flood():
+            assert await cache.get("door-1") == "h1"
+            for n in range(1000):
+                assert await cache.get(f"made-up-{n}") is None
+        asyncio.run(flood())
+        assert "door-1" in cache.entries and len(cache.unknown) <= 10
