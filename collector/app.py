@@ -56,6 +56,7 @@ class Settings:
     purge_every: float = 3600.0
     token_cache_seconds: float = 120.0  # a replaced token still works here for at most this
     ingest_workers: int = os.cpu_count() or 1  # processes parsing and storing batches (PostgreSQL)
+    metrics_token_hash: str = ""        # set: /metrics asks for the bearer token with this hash
 
 
 class HeartbeatWriter:

@@ -27,9 +27,21 @@ from .storage.base import utc_now
 def _serve(args) -> int:
     from .app import Settings, build_app
     from .server import serve
+    metrics_token = ""
+    if args.metrics_token_file:
+        try:
+            with open(args.metrics_token_file, encoding="utf-8") as handle:
+                metrics_token = handle.read().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"collector: --metrics-token-file: {exc}", file=sys.stderr)
+            return 2
+        if not metrics_token:
+            print(f"collector: --metrics-token-file: {args.metrics_token_file} is empty", file=sys.stderr)
+            return 2
     storage = open_storage(args.db)
     settings = Settings(heartbeat_interval=args.interval, min_version=args.min_version,
-                        retention_days=args.retention_days,
+                        retention_days=args.retention_days, metrics_token_hash=hash_token(metrics_token)
+                        if metrics_token else "",
                         **({"ingest_workers": args.ingest_workers} if args.ingest_workers is not None else {}))
     routes = []
     try:
@@ -149,6 +161,8 @@ def parser() -> argparse.ArgumentParser:
                    help="processes parsing and storing batches on PostgreSQL (default: one per core; 0: threads)")
     p.add_argument("--reuse-port", action="store_true",
                    help="share the port with other instances (one per core)")
+    p.add_argument("--metrics-token-file", metavar="FILE",
+                   help="/metrics asks for this bearer token (Prometheus: authorization.credentials_file)")
     p.set_defaults(run=_serve)
     p = sub.add_parser("kiosk", help="add a kiosk (prints its token), list, maintenance on/off")
     p.add_argument("action", choices=["add", "list", "maintenance", "active"])

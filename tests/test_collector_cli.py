@@ -198,23 +198,11 @@ def test_the_ingest_workers_end_with_the_server(storage_url, tmp_path, how):
     then re-raises the SIGTERM, which systemd counts as a clean exit.)"""
     import httpx
     assert main(["--db", storage_url, "kiosk", "add", "door-1", "--token", "t"]) == 0
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    script = os.path.join(os.path.dirname(sys.executable), "ashyq-collector")
-    with open(tmp_path / "log", "ab") as log:
-        server = subprocess.Popen([script, "--db", storage_url, "serve", "--port", str(port)],
-                                  stdout=log, stderr=subprocess.STDOUT)
+    server, port = _serving(storage_url, tmp_path)
     try:
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                answer = httpx.post(f"http://127.0.0.1:{port}/v1/kiosks/door-1/events",
-                                    json={"events": [{"id": "e1"}]}, headers={"Authorization": "Bearer t"})
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.05)
+        answer = httpx.post(f"http://127.0.0.1:{port}/v1/kiosks/door-1/events",
+                            json={"events": [{"id": "e1"}]}, headers={"Authorization": "Bearer t"})
         assert answer.status_code == 200
         workers = spawned_children(server.pid)
         assert workers
@@ -226,3 +214,46 @@ def test_the_ingest_workers_end_with_the_server(storage_url, tmp_path, how):
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def _serving(storage_url, tmp_path, *options) -> tuple[subprocess.Popen, int]:
+    """``ashyq-collector serve`` on a free port, once it answers."""
+    import httpx
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = os.path.join(os.path.dirname(sys.executable), "ashyq-collector")
+    with open(tmp_path / "log", "ab") as log:
+        server = subprocess.Popen([script, "--db", storage_url, "serve", "--port", str(port), *options],
+                                  stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz")
+            return server, port
+        except httpx.TransportError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise AssertionError((tmp_path / "log").read_text()) from None
+            time.sleep(0.05)
+
+
+def test_metrics_can_ask_for_a_token(storage_url, tmp_path, capsys):
+    """With --metrics-token-file, /metrics answers Prometheus' bearer token
+    only; a missing or empty file stops serve with one line."""
+    import httpx
+    assert main(["--db", storage_url, "serve", "--metrics-token-file", str(tmp_path / "none")]) == 2
+    (tmp_path / "empty").write_text("\n")
+    assert main(["--db", storage_url, "serve", "--metrics-token-file", str(tmp_path / "empty")]) == 2
+    assert "No such file" in capsys.readouterr().err
+    (tmp_path / "token").write_text("scrape-secret\n")
+    server, port = _serving(storage_url, tmp_path, "--metrics-token-file", str(tmp_path / "token"))
+    try:
+        url = f"http://127.0.0.1:{port}/metrics"
+        assert httpx.get(url).status_code == 401
+        assert httpx.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        answer = httpx.get(url, headers={"Authorization": "Bearer scrape-secret"})
+        assert answer.status_code == 200 and "ashyq_kiosks" in answer.text
+    finally:
+        server.terminate()
+        server.wait(timeout=60)

@@ -12,9 +12,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from ..health import STATES
+from ..protocol import token_matches
 from ..storage.base import utc_now
 
 
@@ -51,6 +52,9 @@ def metrics_endpoint(storage, settings):
     registry.register(FleetCollector(storage, settings))
 
     async def metrics(request: Request) -> Response:
+        if settings.metrics_token_hash and not token_matches(request.headers.get("authorization"),
+                                                             settings.metrics_token_hash):
+            return JSONResponse({"error": "no token, or not the metrics token"}, 401)
         body = await run_in_threadpool(generate_latest, registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
     return metrics
