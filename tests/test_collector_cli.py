@@ -92,7 +92,8 @@ def test_a_trace_opens_only_what_happened_at_the_venue_before_and_after_a_move(s
     with open_storage(storage_url) as storage:
         assert storage.kiosk("door-1")["venue"] == "bar"
         storage.ingest(event_rows("door-1", {"events": [
-            {"id": "at-bar", "at": later.isoformat(), "decision": "admit", "sealed": seal("770101300123", public)}]},
+            {"id": "at-bar", "at": later.isoformat(), "decision": "admit", "sealed": seal("770101300123", public)},
+            {"id": "no-time", "at": "yesterday", "sealed": seal("660101300456", public)}]},  # its arrival counts
             dt.datetime.now(UTC)))
     key = tmp_path / "key"
     key.write_text(private)
@@ -102,7 +103,8 @@ def test_a_trace_opens_only_what_happened_at_the_venue_before_and_after_a_move(s
         assert main(["--db", storage_url, "trace", "--venue", venue, *window, "--operator", "A", "--reason", "r",
                      "--private-key-file", str(key)]) == 0
         opened[venue] = capsys.readouterr().out
-    assert "770101300123" in opened["bar"] and not any(n in opened["bar"] for n in NUMBERS)
+    assert "770101300123" in opened["bar"] and "660101300456" in opened["bar"]
+    assert not any(n in opened["bar"] for n in NUMBERS)
     assert "770101300123" not in opened["cafe"] and all(n in opened["cafe"] for n in NUMBERS)
 
 

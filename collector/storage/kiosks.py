@@ -18,11 +18,13 @@ from .adapters import Adapters
 # first venue holds from the beginning of time as far as its events go.
 FIRST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
-# Whether event or count ``{row}`` (time column ``{at}``) was at venue ``?``:
-# the venue given last before that time is the one.
-AT_VENUE = ("EXISTS (SELECT 1 FROM kiosk_venues v WHERE v.kiosk_id = {row}.kiosk_id AND v.venue = ? "
-            "AND v.since <= {row}.{at} AND NOT EXISTS (SELECT 1 FROM kiosk_venues w "
-            "WHERE w.kiosk_id = v.kiosk_id AND w.since > v.since AND w.since <= {row}.{at}))")
+# An event's time: the kiosk's own, else its arrival (as the hourly counts
+# take it, storage/base.py hour_of), so an unreadable ``at`` hides nothing.
+EVENT_TIME = "coalesce(e.at, e.received_at)"
+# Whether event ``e`` was at venue ``?``: the venue given last before its time.
+AT_VENUE = ("EXISTS (SELECT 1 FROM kiosk_venues v WHERE v.kiosk_id = e.kiosk_id AND v.venue = ? "
+            f"AND v.since <= {EVENT_TIME} AND NOT EXISTS (SELECT 1 FROM kiosk_venues w "
+            f"WHERE w.kiosk_id = v.kiosk_id AND w.since > v.since AND w.since <= {EVENT_TIME}))")
 
 
 class KioskStore(Adapters):
@@ -52,11 +54,12 @@ class KioskStore(Adapters):
 
     def sealed_events(self, venue: str, since: dt.datetime, until: dt.datetime) -> list[dict]:
         """The events at the venue in [since, until), by the kiosk's own
-        time, with their sealed numbers, for the trace command only."""
+        time (its arrival where it has none), with their sealed numbers, for
+        the trace command only."""
         rows = self._read(
-            ("SELECT e.kiosk_id, e.id, e.at, e.decision, e.reason, e.masked, e.sealed FROM events e "
-             f"WHERE e.at >= ? AND e.at < ? AND {AT_VENUE.format(row='e', at='at')} "
-             "ORDER BY e.at, e.kiosk_id, e.id").replace("?", self.param),
+            (f"SELECT e.kiosk_id, e.id, {EVENT_TIME} AS at, e.decision, e.reason, e.masked, e.sealed "
+             f"FROM events e WHERE {EVENT_TIME} >= ? AND {EVENT_TIME} < ? AND {AT_VENUE} "
+             "ORDER BY 3, e.kiosk_id, e.id").replace("?", self.param),
             (self._stamp(since), self._stamp(until), venue))
         for row in rows:
             row["at"] = self._unstamp(row["at"])
