@@ -207,6 +207,20 @@ def test_sessions_are_shared_by_instances_and_end_with_the_password(site, storag
     assert tech.get("/fleet/").status_code == 303
 
 
+def test_logging_out_ends_a_copied_cookie_too(site):
+    """The cookie is signed, not stored: a copy (another browser, a thief)
+    would outlive a logout that only cleared this browser's. Logging out
+    ends every session of the user; the next login works."""
+    tech = site.login("tech")
+    copy = site.client()
+    copy.cookies.set("ashyq_fleet", tech.cookies["ashyq_fleet"])
+    assert copy.get("/fleet/").status_code == 200
+    token = csrf_of(tech.get("/fleet/").text)
+    assert tech.post("/fleet/logout", data={"csrf": token}).status_code == 303
+    assert copy.get("/fleet/").status_code == 303 and tech.get("/fleet/").status_code == 303
+    assert site.login("tech").get("/fleet/").status_code == 200
+
+
 def test_metrics_count_kiosks_by_state_and_what_was_ingested(site):
     site.heartbeat("door-1", version="0.1.0", backlog=5)
     site.heartbeat("door-2", version="0.1.0", devices={"camera": False})

@@ -7,6 +7,7 @@ translation of SQL, nothing more. Add methods; do not change these.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from abc import ABC, abstractmethod
 from collections import Counter
 from typing import Optional, Sequence
@@ -180,7 +181,8 @@ class Storage(KioskStore, FleetStore, ABC):
 
     @abstractmethod
     def user(self, username: str) -> Optional[dict]:
-        """username, password_hash, role, venues (list), created_at; None if unknown."""
+        """username, password_hash, role, venues (list), created_at,
+        session_key; None if unknown."""
 
     @abstractmethod
     def users(self) -> list[dict]:
@@ -189,6 +191,12 @@ class Storage(KioskStore, FleetStore, ABC):
     @abstractmethod
     def delete_user(self, username: str) -> bool:
         """Remove a user; False if there was none."""
+
+    def end_sessions(self, username: str) -> None:
+        """Every session of the user ends, on any instance (logging out):
+        their session key, part of each session's fingerprint, is replaced."""
+        self._tx(lambda db: self._exec(db, "UPDATE users SET session_key = ? WHERE username = ?",
+                                       (secrets.token_urlsafe(16), username)))
 
     @abstractmethod
     def web_secret(self, name: str, make) -> str:

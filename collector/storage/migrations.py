@@ -141,6 +141,10 @@ STEPS: list[tuple[int, str, list[str]]] = [
         "CREATE INDEX kiosk_venues_venue ON kiosk_venues (venue)",
         "INSERT INTO kiosk_venues (kiosk_id, venue, since) SELECT kiosk_id, venue, {FIRST} FROM kiosks",
     ]),
+    (6, "fleet page: logging out ends the user's sessions on the server too", [
+        # Part of the session's fingerprint (web/auth.py); logout replaces it.
+        "ALTER TABLE users ADD COLUMN session_key TEXT NOT NULL DEFAULT ''",
+    ]),
 ]
 
 LATEST = STEPS[-1][0]

@@ -2,8 +2,8 @@
 
 The session (Starlette's SessionMiddleware: an itsdangerous-signed cookie,
 so any instance can read it) holds the user's name, a fingerprint of their
-password hash (changing the password ends every old session) and the CSRF
-token every form carries back. The user is read from storage on each
+password hash and session key (a new password or logging out ends every old
+session) and the CSRF token every form carries back. The user is read from storage on each
 request, so a removed user or a changed role takes effect at once.
 """
 from __future__ import annotations
@@ -34,8 +34,10 @@ class Refused(Exception):
         self.status = status
 
 
-def fingerprint(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+def fingerprint(user: dict) -> str:
+    """What a session must match: a new password or a logout (a new
+    session key) ends every session made before."""
+    return hashlib.sha256((user["password_hash"] + user.get("session_key", "")).encode()).hexdigest()[:16]
 
 
 def csrf_token(request: Request) -> str:
@@ -69,7 +71,7 @@ async def current_user(request: Request) -> Optional[dict]:
     if not name:
         return None
     user = await run_in_threadpool(request.app.state.storage.user, name)
-    if user is None or request.session.get("pw") != fingerprint(user["password_hash"]):
+    if user is None or request.session.get("pw") != fingerprint(user):
         request.session.pop("user", None)
         return None
     return user
@@ -106,6 +108,6 @@ async def log_in(request: Request, username: str, password: str) -> Optional[dic
     if not (user and good):
         return None
     request.session.clear()
-    request.session.update({"user": user["username"], "pw": fingerprint(user["password_hash"]),
+    request.session.update({"user": user["username"], "pw": fingerprint(user),
                             "csrf": secrets.token_urlsafe(24)})
     return user

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from ..health import STATES
 from ..storage.base import utc_now
 from . import views
-from .auth import Refused, csrf_token, log_in, login_required, read_form, safe_next
+from .auth import Refused, csrf_token, current_user, log_in, login_required, read_form, safe_next
 from .charts import hour_bars, occupancy_curve
 
 HISTORY = 100   # heartbeats listed on a kiosk's page (about 50 minutes at 30 s)
@@ -69,6 +69,9 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     await read_form(request)
+    user = await current_user(request)
+    if user is not None:  # a copied cookie must not outlive the logout
+        await run_in_threadpool(request.app.state.storage.end_sessions, user["username"])
     request.session.clear()
     return RedirectResponse(f"{request.app.state.prefix}/login", 303)
 
