@@ -277,14 +277,15 @@ def test_one_kiosks_unstorable_text_fails_nobody_elses_write(served):
                 "Authorization": f"Bearer tok-{kiosk}", "Content-Type": "application/json"})
             assert answer.status_code == 200, answer.text
         events = [{"id": "p1", "reason": "r\x00", "extra": {"k": "\ud800"}},
-                  {"id": "p3", "at": "9999-12-31T23:59:59-12:00"}]  # after year 9999 in UTC
+                  {"id": "p3", "at": "9999-12-31T23:59:59-12:00"},  # after year 9999 in UTC
+                  {"id": "p4", "latency_ms": 10**400}]  # an integer no double holds
         mine = client.post(EVENTS, content=json.dumps({"events": events}), headers=AUTH)
         theirs = client.post("/v1/kiosks/door-2/events", json={"events": [{"id": "q1"}]},
                              headers={"Authorization": "Bearer tok-door-2"})
         # "p\x002" and "p\ud8002" would both be "p\ufffd2": an id is refused, not changed.
         odd_id = client.post(EVENTS, content=json.dumps({"events": [{"id": "p\x002"}]}), headers=AUTH)
     assert odd_id.status_code == 400 and "event 0's id holds NUL" in odd_id.json()["error"]
-    assert mine.json() == {"stored": ["p1", "p3"], "duplicates": []}
+    assert mine.json() == {"stored": ["p1", "p3", "p4"], "duplicates": []}
     assert theirs.json() == {"stored": ["q1"], "duplicates": []}
     deadline = time.monotonic() + 60
     while not all(k["last_seen"] for k in collector.storage.kiosks()) and time.monotonic() < deadline:
@@ -292,7 +293,8 @@ def test_one_kiosks_unstorable_text_fails_nobody_elses_write(served):
     beats = {k["kiosk_id"]: k["last_heartbeat"] for k in collector.storage.kiosks()}
     assert beats["door-2"] == {"version": "0.2.0", "backlog": 3}
     assert beats["door-1"]["note"] == "a\ufffdb" and beats["door-1"]["x\ufffd"] == "\ufffdy"
-    assert {e["id"]: e["reason"] for e in collector.events()} == {"p1": "r\ufffd", "p3": None, "q1": None}
+    assert {e["id"]: e["reason"] for e in collector.events()} == {"p1": "r\ufffd", "p3": None, "p4": None,
+                                                                  "q1": None}
     now = collector.storage.kiosks()[0]["last_seen"]
     census = collector.storage.fleet_census(now=now, interval=30)
     assert (census["online"], census["troubled"], census["backlog"]) == (2, 1, 3)
