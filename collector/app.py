@@ -120,14 +120,15 @@ class TokenCache:
 
     async def get(self, kiosk_id: str) -> Optional[str]:
         now = time.monotonic()
-        entry = self.entries.get(kiosk_id) or self.unknown.get(kiosk_id)
-        if entry and entry[0] > now:
-            return entry[1]
+        for kept in (self.entries, self.unknown):
+            entry = kept.get(kiosk_id)
+            if entry and entry[0] > now:
+                return entry[1]
         stored = await run_in_threadpool(self.storage.token_hash, kiosk_id)
-        kept = self.entries if stored is not None else self.unknown
+        kept, other = (self.entries, self.unknown) if stored is not None else (self.unknown, self.entries)
         if len(kept) >= (self.size if stored is not None else self.size // 10):
             kept.clear()
-        self.unknown.pop(kiosk_id, None)
+        other.pop(kiosk_id, None)
         kept[kiosk_id] = (now + self.seconds, stored)
         return stored
 

@@ -52,7 +52,9 @@ def _serve(args) -> int:
     app = build_app(storage, settings, routes=routes)
     print(f"collector: http://{args.host}:{args.port}/ ({storage.dialect})", file=sys.stderr, flush=True)
     try:
-        options = {"http": args.http} if args.http else {}
+        options: dict = {"http": args.http} if args.http else {}
+        if args.trusted_proxy:  # the client's address from X-Forwarded-For, only from these
+            options.update(proxy_headers=True, forwarded_allow_ips=",".join(args.trusted_proxy))
         return serve(app, host=args.host, port=args.port, reuse_port=args.reuse_port, **options)
     finally:
         storage.close()
@@ -161,6 +163,8 @@ def parser() -> argparse.ArgumentParser:
                    help="processes parsing and storing batches on PostgreSQL (default: one per core; 0: threads)")
     p.add_argument("--reuse-port", action="store_true",
                    help="share the port with other instances (one per core)")
+    p.add_argument("--trusted-proxy", action="append", default=[], metavar="ADDR",
+                   help="a reverse proxy whose X-Forwarded-For names the client (repeat for more)")
     p.add_argument("--metrics-token-file", metavar="FILE",
                    help="/metrics asks for this bearer token (Prometheus: authorization.credentials_file)")
     p.set_defaults(run=_serve)

@@ -71,7 +71,7 @@ def count(value) -> Optional[int]:
     >>> count(100), count(1e2), count(1.5), count(True), count("7")
     (100, 100, None, None, None)
     """
-    if type(value) is float and value.is_integer() and abs(value) < 2**53:
+    if type(value) is float and value.is_integer():  # 1e16 too: jsonb gives it back as an integer
         return int(value)
     return value if type(value) is int else None
 

@@ -141,7 +141,7 @@ def parse_json(raw: bytes, *, max_depth: int = MAX_DEPTH):
     jsonb refuses and one kiosk's batch would fail a write it shares. Text no
     database here can keep is made storable (``storable``)."""
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_not_a_number, parse_float=_finite)
+        value = json.loads(raw.decode("utf-8-sig"), parse_constant=_not_a_number, parse_float=_finite)
     except RecursionError:
         raise BadRequest(f"JSON nested deeper than {max_depth}") from None
     except (ValueError, UnicodeDecodeError) as exc:

@@ -349,6 +349,8 @@ def test_a_body_not_in_utf8_is_a_400(served):
                         headers={**AUTH, "Content-Type": "application/json"})
     assert answer.status_code == 400 and "not JSON" in answer.json()["error"]
     assert collector.event_ids() == []
+    with_bom = b"\xef\xbb\xbf" + json.dumps({"events": [{"id": "b1"}]}).encode()  # UTF-8 all the same
+    assert httpx.post(collector.direct_url + EVENTS, content=with_bom, headers=AUTH).json()["stored"] == ["b1"]
 
 
 def _sql(storage_url: str, statement: str) -> None:
@@ -414,3 +416,6 @@ def test_made_up_kiosk_ids_cannot_push_the_fleets_tokens_out_of_the_cache(tmp_pa
                 assert await cache.get(f"made-up-{n}") is None
         asyncio.run(flood())
         assert "door-1" in cache.entries and len(cache.unknown) <= 10
+        cache.entries["gone"] = (0.0, "an old hash")  # expired, and no such kiosk now
+        assert asyncio.run(cache.get("gone")) is None
+        assert "gone" not in cache.entries and cache.unknown["gone"][1] is None

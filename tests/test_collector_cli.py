@@ -108,6 +108,24 @@ def test_a_trace_opens_only_what_happened_at_the_venue_before_and_after_a_move(s
     assert "770101300123" not in opened["cafe"] and all(n in opened["cafe"] for n in NUMBERS)
 
 
+def test_a_kiosk_given_its_first_venue_late_was_there_all_along(storage_url, tmp_path, capsys):
+    """Registered with no venue, journalling, then given one: a trace of
+    that venue finds what it journalled before."""
+    private, public = generate_keypair()
+    assert main(["--db", storage_url, "kiosk", "add", "door-5", "--token", "t"]) == 0
+    with open_storage(storage_url) as storage:
+        storage.ingest(event_rows("door-5", {"events": [
+            {"id": "early", "at": "2026-11-18T10:00+00:00", "sealed": seal(NUMBERS[0], public)}]},
+            dt.datetime.now(UTC)))
+    assert main(["--db", storage_url, "kiosk", "add", "door-5", "--venue", "cafe", "--token", "t"]) == 0
+    key = tmp_path / "key"
+    key.write_text(private)
+    assert main(["--db", storage_url, "trace", "--venue", "cafe", "--since", "2026-11-18T00:00+00:00",
+                 "--until", "2026-11-19T00:00+00:00", "--operator", "A", "--reason", "r",
+                 "--private-key-file", str(key)]) == 0
+    assert NUMBERS[0] in capsys.readouterr().out
+
+
 def test_purge_by_age(storage_url, capsys):
     _sealed_events(storage_url, generate_keypair()[1])
     assert main(["--db", storage_url, "purge", "--days", "1"]) == 0
@@ -256,6 +274,32 @@ def test_metrics_can_ask_for_a_token(storage_url, tmp_path, capsys):
         assert httpx.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
         answer = httpx.get(url, headers={"Authorization": "Bearer scrape-secret"})
         assert answer.status_code == 200 and "ashyq_kiosks" in answer.text
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def test_behind_a_trusted_proxy_failed_logins_are_counted_per_client(storage_url, tmp_path, monkeypatch):
+    """serve --trusted-proxy: the client's address comes from the proxy's
+    X-Forwarded-For, so one client's guesses do not lock out another's
+    logins for the same name; from anyone else the header is ignored."""
+    import io
+
+    import httpx
+    from tests.fleet_site import csrf_of
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long password\n"))
+    assert main(["--db", storage_url, "add-user", "tech", "--role", "technician", "--password-stdin"]) == 0
+    server, port = _serving(storage_url, tmp_path, "--trusted-proxy", "127.0.0.1")
+
+    def login(client, password, forwarded):
+        token = csrf_of(client.get("/fleet/login").text)
+        return client.post("/fleet/login", headers={"X-Forwarded-For": forwarded},
+                           data={"csrf": token, "username": "tech", "password": password}).status_code
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as guesser, \
+                httpx.Client(base_url=f"http://127.0.0.1:{port}") as colleague:
+            assert [login(guesser, f"guess {n}", "203.0.113.5") for n in range(11)] == [401] * 10 + [429]
+            assert login(colleague, "a long password", "203.0.113.6") == 303
     finally:
         server.terminate()
         server.wait(timeout=60)

@@ -46,10 +46,18 @@ class KioskStore(Adapters):
                        "token_hash = excluded.token_hash, venue = excluded.venue, name = excluded.name",
                        (kiosk_id, token_hash, place or "", was["name"] if name is None else name,
                         self._stamp(now)))
-            if place is not None and place != was["venue"] or not old:
-                self._exec(db, "INSERT INTO kiosk_venues (kiosk_id, venue, since) VALUES (?, ?, ?) "
-                           "ON CONFLICT (kiosk_id, since) DO UPDATE SET venue = excluded.venue",
-                           (kiosk_id, place or "", self._stamp(now if old else FIRST)))
+            if old and place == was["venue"]:
+                return
+            # A kiosk registered with no venue that now gets its first one
+            # was there all along: its journal from before counts as there.
+            if old and self._exec(db, "UPDATE kiosk_venues SET venue = ? WHERE kiosk_id = ? AND venue = '' "
+                                  "AND since = ? AND NOT EXISTS (SELECT 1 FROM kiosk_venues w WHERE "
+                                  "w.kiosk_id = kiosk_venues.kiosk_id AND w.since > kiosk_venues.since)",
+                                  (place, kiosk_id, self._stamp(FIRST))):
+                return
+            self._exec(db, "INSERT INTO kiosk_venues (kiosk_id, venue, since) VALUES (?, ?, ?) "
+                       "ON CONFLICT (kiosk_id, since) DO UPDATE SET venue = excluded.venue",
+                       (kiosk_id, place or "", self._stamp(now if old else FIRST)))
         self._tx(work)
 
     def sealed_events(self, venue: str, since: dt.datetime, until: dt.datetime) -> list[dict]:
@@ -57,10 +65,12 @@ class KioskStore(Adapters):
         time (its arrival where it has none), with their sealed numbers, for
         the trace command only."""
         rows = self._read(
+            # Written out rather than on EVENT_TIME, so both halves use the index on ``at``
+            # (an unreadable time is NULL there).
             (f"SELECT e.kiosk_id, e.id, {EVENT_TIME} AS at, e.decision, e.reason, e.masked, e.sealed "
-             f"FROM events e WHERE {EVENT_TIME} >= ? AND {EVENT_TIME} < ? AND {AT_VENUE} "
-             "ORDER BY 3, e.kiosk_id, e.id").replace("?", self.param),
-            (self._stamp(since), self._stamp(until), venue))
+             "FROM events e WHERE ((e.at >= ? AND e.at < ?) OR (e.at IS NULL AND e.received_at >= ? "
+             f"AND e.received_at < ?)) AND {AT_VENUE} ORDER BY 3, e.kiosk_id, e.id").replace("?", self.param),
+            (*[self._stamp(since), self._stamp(until)] * 2, venue))
         for row in rows:
             row["at"] = self._unstamp(row["at"])
         return rows

@@ -19,6 +19,7 @@ from ..storage.base import utc_now
 from . import views
 from .auth import Refused, csrf_token, current_user, log_in, login_required, read_form, safe_next
 from .charts import hour_bars, occupancy_curve
+from .throttle import LoginThrottle
 
 HISTORY = 100   # heartbeats listed on a kiosk's page (about 50 minutes at 30 s)
 HEADERS = {
@@ -53,17 +54,28 @@ async def login_page(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     form = await read_form(request)
-    prefix = request.app.state.prefix
-    throttle, address = request.app.state.logins, request.client.host if request.client else ""
-    again = dict(next=safe_next(form.get("next", ""), prefix), username=form.get("username", ""))
-    wait = throttle.wait(address)
-    if wait:
-        return render(request, "login.html", 429, error="Too many failed logins from this address: "
-                      f"try again in {math.ceil(wait / 60)} minutes.", **again)
-    if await log_in(request, form.get("username", ""), form.get("password", "")) is None:
-        throttle.failed(address)
-        return render(request, "login.html", 401, error="Wrong name or password.", **again)
-    throttle.succeeded(address)
+    prefix, username = request.app.state.prefix, form.get("username", "")
+    again = dict(next=safe_next(form.get("next", ""), prefix), username=username)
+    throttle: LoginThrottle = request.app.state.logins
+    # Per address *and* name: behind a proxy every address is the proxy's
+    # (unless serve --trusted-proxy), and one guesser must not lock out all.
+    key = f"{request.client.host if request.client else ''} {username.casefold()[:128]}"
+    if throttle.queued >= throttle.MAX_QUEUED:
+        return render(request, "login.html", 429, error="Too many logins at once: try again in a minute.",
+                      **again)
+    throttle.queued += 1
+    try:
+        async with request.app.state.hashing:  # one scrypt at a time; the limit is read in turn
+            wait = throttle.wait(key)
+            if wait:
+                return render(request, "login.html", 429, error="Too many failed logins: "
+                              f"try again in {math.ceil(wait / 60)} minutes.", **again)
+            if await log_in(request, username, form.get("password", "")) is None:
+                throttle.failed(key)
+                return render(request, "login.html", 401, error="Wrong name or password.", **again)
+            throttle.succeeded(key)
+    finally:
+        throttle.queued -= 1
     return RedirectResponse(safe_next(form.get("next", ""), prefix), 303)
 
 

@@ -1,10 +1,11 @@
-"""How many failed logins a client address may have before it must wait.
+"""How many failed logins a client address may have, for one user name,
+before it must wait; and how many logins may wait their turn at all.
 
 Each try costs scrypt (16 MiB, tens of milliseconds of a core), so a guesser
-is slowed twice: past ``limit`` failures within ``window`` seconds an
-address is refused before any hashing, until its oldest failure ages out.
-Kept in memory by each instance: a few instances behind one address allow a
-few times the limit, still far too few for guessing a 10-character password.
+is slowed twice: past ``limit`` failures within ``window`` seconds a key
+(address and name) is refused before any hashing, until its oldest failure
+ages out. Kept in memory by each instance: a few instances allow a few times
+the limit, still far too few for guessing a 10-character password.
 
     >>> now = [0.0]
     >>> throttle = LoginThrottle(limit=2, window=60, clock=lambda: now[0])
@@ -21,12 +22,14 @@ from typing import Callable
 
 
 class LoginThrottle:
-    MAX_ADDRESSES = 100_000  # past this, addresses with no recent failure are forgotten
+    MAX_ADDRESSES = 100_000  # past this, keys with no recent failure are forgotten
+    MAX_QUEUED = 64          # logins waiting for the one scrypt at a time; more are refused at once
 
     def __init__(self, limit: int = 10, window: float = 900.0,
                  clock: Callable[[], float] = time.monotonic):
         self.limit, self.window, self.clock = limit, window, clock
-        self._failures: dict[str, deque] = {}  # address -> times of its recent failures
+        self._failures: dict[str, deque] = {}  # key -> times of its recent failures
+        self.queued = 0  # logins in or waiting for their turn (the event loop's; no lock needed)
 
     def _recent(self, address: str) -> deque:
         times = self._failures.get(address, deque())
@@ -35,7 +38,7 @@ class LoginThrottle:
         return times
 
     def wait(self, address: str) -> float:
-        """Seconds before ``address`` may try again; 0.0: now."""
+        """Seconds before ``address`` (a key) may try again; 0.0: now."""
         times = self._recent(address)
         if len(times) < self.limit:
             return 0.0
