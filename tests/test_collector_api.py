@@ -15,7 +15,8 @@ import httpx
 import psycopg
 import pytest
 
-from collector.app import Settings, TokenCache
+from collector.app import Settings
+from collector.tokens import TokenCache
 from collector.storage import open_storage
 from tests.collector_server import Collector, spawned_children
 from tests.pg import postgres_server, storage_url  # noqa: F401 - fixtures
