@@ -30,8 +30,7 @@ def _serve(args) -> int:
     metrics_token = ""
     if args.metrics_token_file:
         try:
-            with open(args.metrics_token_file, encoding="utf-8") as handle:
-                metrics_token = handle.read().strip()
+            metrics_token = _secret_file(args.metrics_token_file)
         except (OSError, UnicodeDecodeError) as exc:
             print(f"collector: --metrics-token-file: {exc}", file=sys.stderr)
             return 2
@@ -97,10 +96,15 @@ def _when(text: str) -> dt.datetime:
     return at
 
 
+def _secret_file(path: str) -> str:
+    """A secret kept in a file only the service user reads: its text, stripped."""
+    with open(path, encoding="utf-8") as handle:
+        return handle.read().strip()
+
+
 def _read_key(args) -> str:
     if args.private_key_file:
-        with open(args.private_key_file, encoding="ascii") as handle:
-            return handle.read().strip()
+        return _secret_file(args.private_key_file)
     if sys.stdin.isatty():
         return getpass.getpass("private key: ").strip()
     return sys.stdin.readline().strip()

@@ -39,13 +39,12 @@ class KioskStore(Adapters):
 
         def work(db):
             old = self._all(db, "SELECT venue, name FROM kiosks WHERE kiosk_id = ?", (kiosk_id,))
-            was = old[0] if old else {"venue": None, "name": ""}
+            was = old[0] if old else {"venue": "", "name": ""}
             place = was["venue"] if venue is None else venue
             self._exec(db, "INSERT INTO kiosks (kiosk_id, token_hash, venue, name, created_at) "
                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kiosk_id) DO UPDATE SET "
                        "token_hash = excluded.token_hash, venue = excluded.venue, name = excluded.name",
-                       (kiosk_id, token_hash, place or "", was["name"] if name is None else name,
-                        self._stamp(now)))
+                       (kiosk_id, token_hash, place, was["name"] if name is None else name, self._stamp(now)))
             if old and place == was["venue"]:
                 return
             # A kiosk registered with no venue that now gets its first one
@@ -57,7 +56,7 @@ class KioskStore(Adapters):
                 return
             self._exec(db, "INSERT INTO kiosk_venues (kiosk_id, venue, since) VALUES (?, ?, ?) "
                        "ON CONFLICT (kiosk_id, since) DO UPDATE SET venue = excluded.venue",
-                       (kiosk_id, place or "", self._stamp(now if old else FIRST)))
+                       (kiosk_id, place, self._stamp(now if old else FIRST)))
         self._tx(work)
 
     def sealed_events(self, venue: str, since: dt.datetime, until: dt.datetime) -> list[dict]:

@@ -11,7 +11,6 @@ edge checks stay exactly as they are.
 """
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 from typing import Optional
@@ -94,9 +93,6 @@ def fleet_app(storage, settings, *, https_only: Optional[bool] = None, refresh: 
     app.state.refresh = refresh or max(int(settings.heartbeat_interval), 1)
     app.state.occupancy = pages.venue_occupancy
     app.state.logins = LoginThrottle()
-    # One scrypt at a time per instance: a burst of logins must not take the
-    # threads and cores heartbeats are answered with.
-    app.state.hashing = asyncio.Semaphore(1)
     return app
 
 

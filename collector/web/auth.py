@@ -3,8 +3,9 @@
 The session (Starlette's SessionMiddleware: an itsdangerous-signed cookie,
 so any instance can read it) holds the user's name, a fingerprint of their
 password hash and session key (a new password or logging out ends every old
-session) and the CSRF token every form carries back. The user is read from storage on each
-request, so a removed user or a changed role takes effect at once.
+session) and the CSRF token every form carries back. The user is read from
+storage on each request, so a removed user or a changed role takes effect at
+once.
 """
 from __future__ import annotations
 

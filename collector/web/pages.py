@@ -19,7 +19,7 @@ from ..storage.base import utc_now
 from . import views
 from .auth import Refused, csrf_token, current_user, log_in, login_required, read_form, safe_next
 from .charts import hour_bars, occupancy_curve
-from .throttle import LoginThrottle
+from .throttle import Busy, LoginThrottle
 
 HISTORY = 100   # heartbeats listed on a kiosk's page (about 50 minutes at 30 s)
 HEADERS = {
@@ -60,12 +60,8 @@ async def login(request: Request) -> Response:
     # Per address *and* name: behind a proxy every address is the proxy's
     # (unless serve --trusted-proxy), and one guesser must not lock out all.
     key = f"{request.client.host if request.client else ''} {username.casefold()[:128]}"
-    if throttle.queued >= throttle.MAX_QUEUED:
-        return render(request, "login.html", 429, error="Too many logins at once: try again in a minute.",
-                      **again)
-    throttle.queued += 1
     try:
-        async with request.app.state.hashing:  # one scrypt at a time; the limit is read in turn
+        async with throttle.turn():
             wait = throttle.wait(key)
             if wait:
                 return render(request, "login.html", 429, error="Too many failed logins: "
@@ -74,8 +70,9 @@ async def login(request: Request) -> Response:
                 throttle.failed(key)
                 return render(request, "login.html", 401, error="Wrong name or password.", **again)
             throttle.succeeded(key)
-    finally:
-        throttle.queued -= 1
+    except Busy:
+        return render(request, "login.html", 429, error="Too many logins at once: try again in a minute.",
+                      **again)
     return RedirectResponse(safe_next(form.get("next", ""), prefix), 303)
 
 

@@ -16,39 +16,62 @@ the limit, still far too few for guessing a 10-character password.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import deque
-from typing import Callable
+from typing import AsyncIterator, Callable
+
+
+class Busy(Exception):
+    """More logins wait for their turn than ``MAX_QUEUED``."""
 
 
 class LoginThrottle:
-    MAX_ADDRESSES = 100_000  # past this, keys with no recent failure are forgotten
-    MAX_QUEUED = 64          # logins waiting for the one scrypt at a time; more are refused at once
+    MAX_KEYS = 100_000  # past this, keys with no recent failure are forgotten
+    MAX_QUEUED = 64     # logins waiting for the one scrypt at a time; more are refused at once
 
     def __init__(self, limit: int = 10, window: float = 900.0,
                  clock: Callable[[], float] = time.monotonic):
         self.limit, self.window, self.clock = limit, window, clock
         self._failures: dict[str, deque] = {}  # key -> times of its recent failures
-        self.queued = 0  # logins in or waiting for their turn (the event loop's; no lock needed)
+        self._queued = 0  # logins in or waiting for their turn (the event loop's; no lock needed)
+        # One scrypt at a time per instance: a burst of logins must not take
+        # the threads and cores heartbeats are answered with.
+        self._turn = asyncio.Semaphore(1)
 
-    def _recent(self, address: str) -> deque:
-        times = self._failures.get(address, deque())
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Wait for this login's turn to hash a password (read ``wait`` in
+        it, so a parallel burst cannot pass the limit); Busy if too many
+        already wait."""
+        if self._queued >= self.MAX_QUEUED:
+            raise Busy
+        self._queued += 1
+        try:
+            async with self._turn:
+                yield
+        finally:
+            self._queued -= 1
+
+    def _recent(self, key: str) -> deque:
+        times = self._failures.get(key, deque())
         while times and self.clock() - times[0] >= self.window:
             times.popleft()
         return times
 
-    def wait(self, address: str) -> float:
-        """Seconds before ``address`` (a key) may try again; 0.0: now."""
-        times = self._recent(address)
+    def wait(self, key: str) -> float:
+        """Seconds before ``key`` may try again; 0.0: now."""
+        times = self._recent(key)
         if len(times) < self.limit:
             return 0.0
         return max(times[-self.limit] + self.window - self.clock(), 0.0)
 
-    def failed(self, address: str) -> None:
-        if len(self._failures) >= self.MAX_ADDRESSES:
-            self._failures = {a: t for a in list(self._failures) if (t := self._recent(a))}
-        times = self._failures.setdefault(address, self._recent(address))
+    def failed(self, key: str) -> None:
+        if len(self._failures) >= self.MAX_KEYS:
+            self._failures = {k: t for k in list(self._failures) if (t := self._recent(k))}
+        times = self._failures.setdefault(key, self._recent(key))
         times.append(self.clock())
 
-    def succeeded(self, address: str) -> None:
-        self._failures.pop(address, None)
+    def succeeded(self, key: str) -> None:
+        self._failures.pop(key, None)
